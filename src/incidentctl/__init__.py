@@ -1,0 +1,3 @@
+"""incidentctl: GitOps-style, declarative incident management."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,115 @@
+"""The ``incidentctl`` command group, and the mapping of errors to exit codes.
+
+Exit codes: 0 ok; 1 problems found; 2 usage or environment error; 3 an unexpected
+internal error (a one-line hint; the traceback with ``--debug``); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from incidentctl import __version__
+from incidentctl.problems import IncidentctlError
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+class Timestamp(click.ParamType):
+    """An ISO 8601 timestamp with an offset, as ``--now``/``--at`` take."""
+
+    name = "TIME"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, datetime):
+            return value
+        try:
+            parsed = datetime.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"{value!r} is not an ISO 8601 timestamp such as 2026-11-22T10:05:00Z")
+        if parsed.tzinfo is None:
+            self.fail(f"{value!r} has no UTC offset: add Z or an offset such as +02:00")
+        return parsed.astimezone(UTC)
+
+
+TIMESTAMP = Timestamp()
+
+
+def now_or(value: datetime | None) -> datetime:
+    """The CLI is the only place that reads the clock."""
+    return value if value is not None else datetime.now(UTC)
+
+
+class LazyGroup(click.Group):
+    """Imports a subcommand's module only when it runs, so ``--help`` stays fast."""
+
+    COMMANDS = {
+        "validate": "incidentctl.cli.validate",
+        "schema": "incidentctl.cli.schema",
+        "new": "incidentctl.cli.new",
+        "fmt": "incidentctl.cli.fmt",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(self.COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = self.COMMANDS.get(cmd_name)
+        if module is None:
+            return None
+        command: click.Command = __import__(module, fromlist=["command"]).command
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "-C", "--root", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="The incident repository (default: the Git work tree around the current folder).",
+)
+@click.option("--debug", is_flag=True, help="Show the full traceback of internal errors.")
+@click.version_option(__version__, prog_name="incidentctl")
+@click.pass_context
+def cli(ctx: click.Context, root: Path | None, debug: bool) -> None:
+    """GitOps-style, declarative incident management."""
+    from incidentctl.load.repository import find_root
+
+    ctx.obj = find_root(root if root is not None else Path.cwd())
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args or bool(os.environ.get("INCIDENTCTL_DEBUG"))
+    try:
+        code = cli.main(args=args, prog_name="incidentctl", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        code = done.exit_code
+    except click.exceptions.Abort:
+        click.echo("incidentctl: interrupted", err=True)
+        code = EXIT_INTERRUPTED
+    except click.ClickException as error:
+        error.show()
+        code = EXIT_USAGE
+    except KeyboardInterrupt:
+        click.echo("incidentctl: interrupted", err=True)
+        code = EXIT_INTERRUPTED
+    except IncidentctlError as error:
+        click.echo(f"incidentctl: {error}", err=True)
+        code = error.exit_code
+    except BrokenPipeError:
+        code = EXIT_OK
+    except Exception as error:  # the last line of defence: one hint, not a traceback
+        if debug:
+            traceback.print_exc()
+        click.echo(
+            f"incidentctl: internal error: {type(error).__name__}: {error}\n"
+            "This is a bug in incidentctl; rerun with --debug for the traceback and report it.",
+            err=True,
+        )
+        code = EXIT_INTERNAL
+    sys.exit(code if isinstance(code, int) else EXIT_OK)

@@ -1,0 +1,87 @@
+"""The Incident document (SPEC §2)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from incidentctl.model.base import Document, Strict
+from incidentctl.model.types import Handle, Severity, Status, Timestamp
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+IncidentId = Annotated[str, StringConstraints(pattern=r"^INC-\d{4}-\d{4,}$")]
+
+DetectionSource = Literal["monitoring", "synthetic", "internal", "customer", "third-party"]
+INTERNAL_SOURCES: frozenset[str] = frozenset({"monitoring", "synthetic", "internal"})
+
+
+class Detection(Strict):
+    source: DetectionSource
+    channel: Literal["hotline", "portal", "email", "monitoring", "chat", "other"]
+    impact_started_at: Timestamp | None = None
+    reported_at: Timestamp | None = None
+
+
+class Roles(Strict):
+    commander: Handle | None = None
+    communications: Handle | None = None
+
+
+class Update(Strict):
+    at: Timestamp
+    audience: Literal["customer", "internal"]
+    text: Text
+
+
+TrackerRef = Annotated[
+    str, StringConstraints(pattern=r"^(github:[\w.-]+/[\w.-]+#\d+|jira:[A-Z][A-Z0-9_]*-\d+)$")
+]
+
+
+class Defect(Strict):
+    key: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]*$")]
+    title: Text
+    service: Text
+    fix: Literal["hotfix", "next-release"] | None = None
+    tracker: TrackerRef | None = None
+
+
+class Resolution(Strict):
+    kind: Literal["fixed", "workaround", "duplicate", "false-alarm"]
+    summary: Text
+    duplicate_of: IncidentId | None = None
+
+
+class Milestones(Strict):
+    acknowledged_at: Timestamp | None = None
+    mitigated_at: Timestamp | None = None
+    resolved_at: Timestamp | None = None
+    closed_at: Timestamp | None = None
+
+
+class Link(Strict):
+    url: Text
+    title: str | None = None
+
+
+class Incident(Document):
+    kind: Literal["Incident"]
+    id: IncidentId
+    title: Text
+    summary: Text
+    severity: Severity
+    status: Status
+    environment: Literal["production", "non-production"]
+    customer: Text | None = None
+    services: Annotated[list[Text], Field(min_length=1)]
+    detection: Detection
+    roles: Roles = Roles()
+    assignees: list[Handle] = []
+    workaround: Text | None = None
+    updates: list[Update] = []
+    defects: list[Defect] = []
+    resolution: Resolution | None = None
+    milestones: Milestones | None = None
+    links: list[Text | Link] = []
+    labels: list[Text] = []

@@ -1,0 +1,160 @@
+"""SLAPolicy and Calendar documents (SPEC §2)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
+
+from incidentctl.model.base import Document, Strict
+from incidentctl.model.types import Date, Duration, Handle, Percent, Severity, Status
+
+Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+
+METRICS: tuple[str, ...] = (
+    "acknowledge",
+    "first_update",
+    "update_every",
+    "mitigate",
+    "resolve",
+    "postmortem",
+    "rca",
+)
+Metric = Literal[
+    "acknowledge", "first_update", "update_every", "mitigate", "resolve", "postmortem", "rca"
+]
+BUILTIN_CALENDAR = "24x7"
+
+
+class Selector(Strict):
+    customers: list[str] | None = None
+    environments: list[Literal["production", "non-production"]] | None = None
+    services: list[str] | None = None
+
+    def matches(self, customer: str | None, environment: str, services: list[str]) -> bool:
+        if self.customers is not None and customer not in self.customers:
+            return False
+        if self.environments is not None and environment not in self.environments:
+            return False
+        return self.services is None or any(s in self.services for s in services)
+
+
+class Target(Strict):
+    calendar: Name = BUILTIN_CALENDAR
+    acknowledge: Duration | None = None
+    first_update: Duration | None = None
+    update_every: Duration | None = None
+    mitigate: Duration | None = None
+    resolve: Duration | None = None
+    postmortem: Duration | None = None
+    rca: Duration | None = None
+
+    def durations(self) -> dict[str, Duration]:
+        return {m: d for m in METRICS if (d := getattr(self, m)) is not None}
+
+
+class Escalation(Strict):
+    at: Percent
+    notify: Annotated[list[Handle], Field(min_length=1)]
+
+
+class SLAPolicy(Document):
+    kind: Literal["SLAPolicy"]
+    name: Name
+    description: str = ""
+    applies_to: Selector = Selector()
+    priority: int = 0
+    clock: Literal["landed", "authored"] = "landed"
+    imports: Literal["declared", "commit"] = "declared"
+    pause_on: list[Status] = ["waiting"]
+    warn_at: list[Percent] = []
+    escalation: list[Escalation] = []
+    targets: dict[Severity, Target]
+
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_WINDOW_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
+
+
+def parse_days(spec: str) -> list[int]:
+    """``mon-fri`` -> [0..4]; ``sat,sun`` -> [5, 6]; ``daily`` -> every day. ValueError if bad."""
+    days: list[int] = []
+    for part in spec.lower().replace(" ", "").split(","):
+        if part in ("daily", "all"):
+            days.extend(range(7))
+        elif "-" in part:
+            first, last = part.split("-", 1)
+            start, end = _DAYS.index(first), _DAYS.index(last)
+            days.extend(range(start, end + 1) if start <= end else [*range(start, 7), *range(end + 1)])
+        else:
+            days.append(_DAYS.index(part))
+    return sorted(set(days))
+
+
+def parse_window(text: str) -> tuple[int, int]:
+    """``09:00-18:00`` -> minutes (540, 1080); an end at or before the start runs overnight."""
+    match = _WINDOW_RE.match(text.strip())
+    if match is None:
+        raise ValueError(text)
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    start, end = h1 * 60 + m1, h2 * 60 + m2
+    if end > 24 * 60 or start == end:
+        raise ValueError(text)
+    return start, end
+
+
+def _check_day_spec(value: str) -> str:
+    try:
+        parse_days(value)
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not a day or range of days: use mon, tue, wed, thu, fri, sat, sun, "
+            "ranges like mon-fri, lists like sat,sun, or daily"
+        ) from None
+    return value
+
+
+def _check_window(value: str) -> str:
+    try:
+        parse_window(value)
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not a time window: write HH:MM-HH:MM, e.g. 09:00-18:00 or 22:00-06:00"
+        ) from None
+    return value
+
+
+DaySpec = Annotated[str, AfterValidator(_check_day_spec)]
+Window = Annotated[str, AfterValidator(_check_window)]
+
+
+class Holiday(Strict):
+    date: Date
+    name: str = ""
+
+
+class Calendar(Document):
+    kind: Literal["Calendar"]
+    name: Name
+    description: str = ""
+    timezone: str | None = None
+    hours: dict[DaySpec, list[Window]] = {}
+    holidays: list[Date | Holiday] = []
+    union: list[Name] = []
+
+    @model_validator(mode="after")
+    def _hours_or_union(self) -> Calendar:
+        if self.union:
+            if self.hours or self.holidays or self.timezone:
+                raise ValueError("a union calendar has only union: hours, holidays and timezone "
+                                 "belong to the calendars it joins")
+        elif not self.hours:
+            raise ValueError("a calendar needs hours (with a timezone) or a union of calendars")
+        elif self.timezone is None:
+            raise ValueError("a calendar with hours needs a timezone, e.g. Europe/Berlin")
+        return self
+
+    def holiday_dates(self) -> list[date]:
+        return [h.date if isinstance(h, Holiday) else h for h in self.holidays]

@@ -1,0 +1,76 @@
+"""The RCA document (SPEC §2)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from incidentctl.model.base import Document, Strict
+from incidentctl.model.incident import IncidentId, Text, TrackerRef
+from incidentctl.model.types import Date, Handle, Timestamp
+
+
+class Impact(Strict):
+    description: str = ""
+    customers: int | None = Field(default=None, ge=0)
+    transactions: int | None = Field(default=None, ge=0)
+    money: str | None = None
+    duration: str | None = None
+
+
+class RootCause(Strict):
+    category: Literal["code", "config", "capacity", "third-party", "infrastructure", "process"]
+    description: Text
+
+
+class RCADetection(Strict):
+    how: str = ""
+    why_not_earlier: str = ""
+
+
+class Lessons(Strict):
+    went_well: list[Text] = []
+    went_wrong: list[Text] = []
+    got_lucky: list[Text] = []
+
+
+class Action(Strict):
+    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+    title: Text
+    type: Literal["detect", "prevent", "mitigate", "process", "fix"]
+    owner: Handle | None = None
+    due: Date | None = None
+    status: Literal["open", "done", "wont-do"] = "open"
+    tracker: TrackerRef | None = None
+
+
+class RCA(Document):
+    kind: Literal["RCA"]
+    incident: IncidentId | None = None
+    incidents: list[IncidentId] | None = None
+    status: Literal["draft", "in-review", "published"]
+    owner: Handle | None = None
+    facilitator: Handle | None = None
+    meeting_at: Timestamp | None = None
+    shared_with_customer_at: Timestamp | None = None
+    summary: str = ""
+    impact: Impact = Impact()
+    trigger: str = ""
+    root_causes: list[RootCause] = []
+    contributing_factors: list[Text] = []
+    detection: RCADetection = RCADetection()
+    resolution: str = ""
+    lessons: Lessons = Lessons()
+    actions: list[Action] = []
+    follow_up_at: Date | None = None
+
+    @model_validator(mode="after")
+    def _names_incidents(self) -> RCA:
+        if not self.incident_ids:
+            raise ValueError("an RCA names its incident (incident: INC-...) or incidents")
+        return self
+
+    @property
+    def incident_ids(self) -> list[str]:
+        return [*([self.incident] if self.incident else []), *(self.incidents or [])]

@@ -1,0 +1,236 @@
+"""Scalar types of the document formats: durations, timestamps, percentages, handles."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import PydanticCustomError, core_schema
+
+API_VERSION = "incidentctl/v1"
+
+Severity = Literal["SEV1", "SEV2", "SEV3", "SEV4", "NONPROD"]
+SEVERITIES: tuple[Severity, ...] = ("SEV1", "SEV2", "SEV3", "SEV4", "NONPROD")
+
+Status = Literal[
+    "open", "acknowledged", "mitigated", "waiting", "resolved", "closed", "cancelled"
+]
+STATUSES: tuple[Status, ...] = (
+    "open", "acknowledged", "mitigated", "waiting", "resolved", "closed", "cancelled"
+)
+
+_UNIT_SECONDS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
+_DURATION_RE = re.compile(r"^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Duration:
+    """A length of time written like ``90s``, ``15m``, ``2h30m``, ``2d`` or ``6w``.
+
+    ``uses_days`` records whether the text used ``d`` or ``w``: a "day" of business
+    hours is ambiguous, so such durations are only allowed on the 24x7 calendar.
+    """
+
+    seconds: int
+    text: str
+
+    @property
+    def uses_days(self) -> bool:
+        return "d" in self.text or "w" in self.text
+
+    @property
+    def delta(self) -> timedelta:
+        return timedelta(seconds=self.seconds)
+
+    def __str__(self) -> str:
+        return self.text
+
+    @classmethod
+    def parse(cls, value: object) -> Duration:
+        if isinstance(value, Duration):
+            return value
+        if isinstance(value, bool) or not isinstance(value, str):
+            raise PydanticCustomError(
+                "duration",
+                "expected a duration such as 90s, 15m, 4h or 2h30m, got {value}",
+                {"value": repr(value)},
+            )
+        text = value.strip()
+        match = _DURATION_RE.match(text)
+        if not text or match is None or not any(match.groups()):
+            raise PydanticCustomError(
+                "duration",
+                "{value} is not a duration: write it like 90s, 15m, 4h, 2h30m or 2d",
+                {"value": repr(value)},
+            )
+        seconds = sum(
+            int(amount) * _UNIT_SECONDS[unit]
+            for amount, unit in zip(match.groups(), "wdhms", strict=True)
+            if amount
+        )
+        if seconds <= 0:
+            raise PydanticCustomError(
+                "duration", "{value} is not a positive duration", {"value": repr(value)}
+            )
+        return cls(seconds, text)
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: type[Any], handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(
+            cls.parse, serialization=core_schema.to_string_ser_schema()
+        )
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {
+            "type": "string",
+            "pattern": r"^(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?$",
+            "examples": ["90s", "15m", "4h", "2h30m"],
+        }
+
+
+def format_duration(seconds: float) -> str:
+    """Humanise a number of seconds the way durations are written: ``2h30m``, ``-2m``."""
+    sign = "-" if seconds < 0 else ""
+    rest = int(abs(seconds))
+    if rest == 0:
+        return "0s"
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        amount, rest = divmod(rest, size)
+        if amount:
+            parts.append(f"{amount}{unit}")
+    return sign + "".join(parts)
+
+
+def _parse_timestamp(value: object) -> datetime:
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise PydanticCustomError(
+                "timestamp",
+                "{value} is not an ISO 8601 timestamp such as 2026-11-22T10:05:00Z",
+                {"value": repr(value)},
+            ) from None
+    else:
+        raise PydanticCustomError(
+            "timestamp",
+            "expected an ISO 8601 timestamp such as 2026-11-22T10:05:00Z, got {value}",
+            {"value": repr(value)},
+        )
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise PydanticCustomError(
+            "naive_timestamp",
+            "{value} has no UTC offset: add Z or an offset such as +02:00",
+            {"value": repr(str(value))},
+        )
+    return parsed
+
+
+class _TimestampMarker:
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: type[Any], handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(
+            _parse_timestamp,
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                lambda v: v.isoformat().replace("+00:00", "Z")
+            ),
+        )
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {
+            "type": "string",
+            "format": "date-time",
+            "pattern": r"(Z|[+-]\d{2}:\d{2})$",
+            "description": "ISO 8601 with an explicit offset (Z or +02:00)",
+        }
+
+
+Timestamp = Annotated[datetime, _TimestampMarker]
+"""An aware timestamp; a timestamp without an offset is a validation error."""
+
+
+def to_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+def _parse_date(value: object) -> object:
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            raise PydanticCustomError(
+                "date", "{value} is not a date such as 2026-12-24", {"value": repr(value)}
+            ) from None
+    return value
+
+
+Date = Annotated[date, BeforeValidator(_parse_date)]
+
+
+def _parse_percent(value: object) -> float:
+    if isinstance(value, str) and value.strip().endswith("%"):
+        number = value.strip()[:-1].strip()
+        try:
+            fraction = float(number) / 100
+        except ValueError:
+            fraction = -1.0
+        if 0 < fraction <= 10:
+            return fraction
+    raise PydanticCustomError(
+        "percent", "{value} is not a percentage such as 75%", {"value": repr(value)}
+    )
+
+
+class _PercentMarker:
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: type[Any], handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(
+            _parse_percent,
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                lambda v: f"{round(v * 100, 4):g}%"
+            ),
+        )
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {"type": "string", "pattern": r"^\d+(\.\d+)?%$", "examples": ["75%"]}
+
+
+Percent = Annotated[float, _PercentMarker]
+"""A percentage written ``75%``, held as the fraction 0.75."""
+
+_HANDLE = r"^@?[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$"
+
+
+def _check_handle(value: object) -> object:
+    if isinstance(value, str) and re.match(_HANDLE, value):
+        return value
+    raise PydanticCustomError(
+        "handle",
+        "{value} is not a handle: write a user like @alice or a team like @org/leads",
+        {"value": repr(value)},
+    )
+
+
+Handle = Annotated[str, BeforeValidator(_check_handle)]

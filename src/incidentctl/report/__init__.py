@@ -1,0 +1,1 @@
+"""Renderers: problems, SLA boards and reports, as text the CLI prints."""

@@ -1,0 +1,32 @@
+"""``defect-route``: every service with a product defect has a route to a tracker.
+
+Passing: a defect on service ``payments-api`` and a DefectPolicy route with
+``services: [payments-api, checkout]``.
+
+Failing: a defect on ``ledger`` that no route covers, or defects and no DefectPolicy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from incidentctl.model import Incident
+from incidentctl.problems import Problem
+from incidentctl.rules.base import Context, Rule
+
+
+def check(context: Context, rule: Rule) -> Iterator[Problem]:
+    policies = context.workspace.defect_policies
+    for doc, incident in context.workspace.target_models(Incident):
+        for index, defect in enumerate(incident.defects):
+            if not any(r.matches(defect.service) for p in policies for r in p.routes):
+                where = "no DefectPolicy exists" if not policies else "no DefectPolicy route"
+                yield doc.problem(
+                    rule.id,
+                    f"{where} covers service {defect.service!r}: add it to a route's services "
+                    "in policies/defects.yaml",
+                    ("defects", index, "service"),
+                )
+
+
+RULE = Rule("defect-route", "error", "defects have a route", check)

@@ -1,0 +1,39 @@
+"""``rca-incident``: an RCA names incidents that exist, and its file is named after one.
+
+Passing: ``INC-2026-0042.rca.yaml`` with ``incident: INC-2026-0042`` next to
+``INC-2026-0042.yaml``.
+
+Failing: ``incident: INC-2026-9999`` when no such incident file exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from incidentctl.model import RCA
+from incidentctl.problems import Problem
+from incidentctl.rules.base import Context, Rule
+
+
+def check(context: Context, rule: Rule) -> Iterator[Problem]:
+    workspace = context.workspace
+    for doc, rca in workspace.target_models(RCA):
+        for index, incident in enumerate(rca.incident_ids):
+            if incident not in workspace.incident_files:
+                loc: tuple[str | int, ...] = (
+                    ("incident",) if rca.incident == incident and index == 0
+                    else ("incidents", rca.incident_ids.index(incident) - (1 if rca.incident else 0))
+                )
+                yield doc.problem(
+                    rule.id, f"incident {incident} does not exist under incidents/", loc
+                )
+        if doc.stem not in rca.incident_ids:
+            yield doc.problem(
+                rule.id,
+                f"the file is named after {doc.stem}, which this RCA does not cover: "
+                f"name it {rca.incident_ids[0]}.rca.yaml",
+                ("incident",) if rca.incident else ("incidents",),
+            )
+
+
+RULE = Rule("rca-incident", "error", "RCAs reference existing incidents", check)

@@ -1,0 +1,61 @@
+"""``sla-policy-match``: exactly one highest-priority SLA policy applies to each production incident.
+
+Passing: ``gold`` (priority 10, ``customers: [acme]``) and ``standard`` (priority 0,
+no selector); an ``acme`` incident gets ``gold``, every other one ``standard``.
+
+Failing: no policy matches a production incident; two matching policies share the
+highest priority; the chosen policy has no target for the incident's severity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from incidentctl.model import Incident, SLAPolicy
+from incidentctl.problems import Problem
+from incidentctl.rules.base import Context, Rule
+
+
+def matching(policies: list[SLAPolicy], incident: Incident) -> list[SLAPolicy]:
+    """The policies that apply to ``incident``, highest priority first."""
+    found = [
+        p for p in policies
+        if p.applies_to.matches(incident.customer, incident.environment, incident.services)
+    ]
+    return sorted(found, key=lambda p: (-p.priority, p.name))
+
+
+def check(context: Context, rule: Rule) -> Iterator[Problem]:
+    policies = context.workspace.policies
+    for doc, incident in context.workspace.target_models(Incident):
+        if incident.environment != "production" or incident.severity == "NONPROD":
+            continue
+        found = matching(policies, incident)
+        if not found:
+            yield doc.problem(
+                rule.id,
+                "no SLA policy applies to this production incident "
+                f"(customer {incident.customer or 'none'}, services "
+                f"{', '.join(incident.services)}): add a policy whose applies_to matches, "
+                "or a default policy without applies_to",
+                ("customer",) if incident.customer else ("environment",),
+            )
+            continue
+        top = [p for p in found if p.priority == found[0].priority]
+        if len(top) > 1:
+            yield doc.problem(
+                rule.id,
+                f"SLA policies {', '.join(p.name for p in top)} all match with priority "
+                f"{found[0].priority}: give one of them a higher priority",
+                ("customer",) if incident.customer else ("environment",),
+            )
+        elif incident.severity not in found[0].targets:
+            yield doc.problem(
+                rule.id,
+                f"SLA policy {found[0].name!r} has no targets for {incident.severity}: "
+                f"add targets.{incident.severity} to it",
+                ("severity",),
+            )
+
+
+RULE = Rule("sla-policy-match", "error", "one highest-priority SLA policy per incident", check)
