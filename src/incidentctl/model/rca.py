@@ -53,6 +53,8 @@ class RCA(Document):
     owner: Handle | None = None
     facilitator: Handle | None = None
     meeting_at: Timestamp | None = None
+    # When the report was published; used only by imported records (SPEC §3).
+    published_at: Timestamp | None = None
     shared_with_customer_at: Timestamp | None = None
     summary: str = ""
     impact: Impact = Impact()

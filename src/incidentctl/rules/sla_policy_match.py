@@ -16,12 +16,11 @@ from incidentctl.problems import Problem
 from incidentctl.rules.base import Context, Rule
 
 
-def matching(policies: list[SLAPolicy], incident: Incident) -> list[SLAPolicy]:
-    """The policies that apply to ``incident``, highest priority first."""
-    found = [
-        p for p in policies
-        if p.applies_to.matches(incident.customer, incident.environment, incident.services)
-    ]
+def matching(
+    policies: list[SLAPolicy], customer: str | None, environment: str, services: list[str]
+) -> list[SLAPolicy]:
+    """The policies that apply to an incident, highest priority first."""
+    found = [p for p in policies if p.applies_to.matches(customer, environment, services)]
     return sorted(found, key=lambda p: (-p.priority, p.name))
 
 
@@ -30,7 +29,7 @@ def check(context: Context, rule: Rule) -> Iterator[Problem]:
     for doc, incident in context.workspace.target_models(Incident):
         if incident.environment != "production" or incident.severity == "NONPROD":
             continue
-        found = matching(policies, incident)
+        found = matching(policies, incident.customer, incident.environment, incident.services)
         if not found:
             yield doc.problem(
                 rule.id,

@@ -1,0 +1,1 @@
+"""Git history replay: document versions and states per commit, cached."""
