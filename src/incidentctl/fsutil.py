@@ -26,8 +26,8 @@ def atomic_write(path: Path, text: str, *, exclusive: bool = False) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        if mode is not None:
-            os.chmod(temp, mode)
+        # mkstemp creates the file 0600; a new file gets the usual 0666 less the umask.
+        os.chmod(temp, mode if mode is not None else 0o666 & ~_umask())
         if exclusive:
             os.link(temp, path)  # fails if the path appeared meanwhile
             os.unlink(temp)
@@ -37,3 +37,9 @@ def atomic_write(path: Path, text: str, *, exclusive: bool = False) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)  # reading the umask means setting it; put it straight back
+    os.umask(mask)
+    return mask

@@ -85,3 +85,20 @@ class Incident(Document):
     milestones: Milestones | None = None
     links: list[Text | Link] = []
     labels: list[Text] = []
+
+
+# SPEC §2: the legal status moves; anything else is refused against the previous version.
+LEGAL_MOVES: dict[str, frozenset[str]] = {
+    "open": frozenset({"acknowledged", "mitigated", "waiting", "resolved", "cancelled"}),
+    "acknowledged": frozenset({"mitigated", "waiting", "resolved", "cancelled"}),
+    "mitigated": frozenset({"acknowledged", "waiting", "resolved"}),
+    "waiting": frozenset({"acknowledged", "mitigated", "resolved"}),
+    "resolved": frozenset({"closed", "open"}),
+    "closed": frozenset(),
+    "cancelled": frozenset(),
+}
+FINAL_STATUSES = frozenset({"closed", "cancelled"})
+
+
+def is_legal_move(old: str, new: str) -> bool:
+    return old == new or new in LEGAL_MOVES.get(old, frozenset())

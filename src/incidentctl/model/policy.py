@@ -6,7 +6,7 @@ import re
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, WithJsonSchema, model_validator
 
 from incidentctl.model.base import Document, Strict
 from incidentctl.model.types import Date, Duration, Handle, Percent, Severity, Status
@@ -127,7 +127,11 @@ def _check_window(value: str) -> str:
 
 
 DaySpec = Annotated[str, AfterValidator(_check_day_spec)]
-Window = Annotated[str, AfterValidator(_check_window)]
+Window = Annotated[
+    str,
+    AfterValidator(_check_window),
+    WithJsonSchema({"type": "string", "pattern": _WINDOW_RE.pattern, "examples": ["09:00-18:00"]}),
+]
 
 
 class Holiday(Strict):

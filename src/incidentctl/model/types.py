@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic import BeforeValidator, GetCoreSchemaHandler, GetJsonSchemaHandler, WithJsonSchema
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
@@ -233,4 +233,15 @@ def _check_handle(value: object) -> object:
     )
 
 
-Handle = Annotated[str, BeforeValidator(_check_handle)]
+Handle = Annotated[
+    str,
+    BeforeValidator(_check_handle),
+    WithJsonSchema({"type": "string", "pattern": _HANDLE, "examples": ["@alice", "@org/leads"]}),
+]
+
+
+def iso(value: datetime | None) -> str | None:
+    """An instant as ISO 8601 in UTC with a ``Z``, as every output of the tool writes it."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")

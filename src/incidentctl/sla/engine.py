@@ -15,7 +15,7 @@ from incidentctl.history.model import History, IncidentState, RcaState, Stamp
 from incidentctl.model import Calendar, SLAPolicy
 from incidentctl.model.policy import BUILTIN_CALENDAR, METRICS
 from incidentctl.rules.sla_policy_match import matching
-from incidentctl.sla.calendar import BusinessCalendar, build_calendar
+from incidentctl.sla.calendar import BusinessCalendar, CalendarError, build_calendar
 from incidentctl.sla.clock import SEVERITY_OF_STATE, Cycle, Phase, Rules, State, measure
 from incidentctl.sla.story import Evidence, Story, StoryPhase, build_story
 
@@ -69,13 +69,32 @@ class Board:
     incidents: list[IncidentResult]
 
 
+class CalendarCache:
+    """Built calendars, reused across incidents judged by the same calendar documents.
+
+    A calendar caches its per-day intervals, so building it once per run (not once per
+    metric) is what keeps the engine fast.
+    """
+
+    def __init__(self) -> None:
+        self._built: dict[tuple[str, tuple[tuple[str, int], ...]], BusinessCalendar] = {}
+
+    def get(self, name: str, calendars: dict[str, Calendar]) -> BusinessCalendar:
+        key = (name, tuple(sorted((n, id(m)) for n, m in calendars.items())))
+        built = self._built.get(key)
+        if built is None:
+            built = self._built[key] = build_calendar(name, calendars)
+        return built
+
+
 def evaluate(history: History, as_of: datetime, ids: Iterable[str] | None = None) -> Board:
     wanted = set(ids) if ids is not None else None
+    cache = CalendarCache()
     results = []
     for incident_id in sorted(history.incidents):
         if wanted is not None and incident_id not in wanted:
             continue
-        result = evaluate_incident(history, incident_id, as_of)
+        result = evaluate_incident(history, incident_id, as_of, cache)
         if result is not None:
             results.append(result)
     return Board(as_of, history.ref, history.head, results)
@@ -105,7 +124,9 @@ def rca_states_for(history: History, incident_id: str) -> list[tuple[Stamp, RcaS
     return []
 
 
-def evaluate_incident(history: History, incident_id: str, as_of: datetime) -> IncidentResult | None:
+def evaluate_incident(
+    history: History, incident_id: str, as_of: datetime, cache: CalendarCache | None = None
+) -> IncidentResult | None:
     timeline = history.incidents[incident_id]
     life = [(s, st) for s, st in current_life(timeline.states) if s.landed_at <= as_of]
     if not life:
@@ -137,28 +158,33 @@ def evaluate_incident(history: History, incident_id: str, as_of: datetime) -> In
     if story is None:
         return None
     result.opened_at = story.opened.at
-    result.metrics = judge(story, policy, calendars, as_of)
+    try:
+        result.metrics = judge(story, policy, calendars, as_of, cache or CalendarCache())
+    except CalendarError as error:
+        # a calendar that was broken on the branch when the incident opened
+        result.metrics = [MetricResult(m, "not_applicable") for m in METRICS]
+        result.note = f"policy {policy.name}: {error}"
     return result
 
 
 def judge(
-    story: Story, policy: SLAPolicy, calendars: dict[str, Calendar], as_of: datetime
+    story: Story,
+    policy: SLAPolicy,
+    calendars: dict[str, Calendar],
+    as_of: datetime,
+    cache: CalendarCache,
 ) -> list[MetricResult]:
     """Every metric of one incident's story under one policy."""
-    return [_metric(story, policy, calendars, metric, as_of) for metric in METRICS]
+    return [_metric(story, policy, calendars, metric, as_of, cache) for metric in METRICS]
 
 
 def _rules(
-    policy: SLAPolicy, calendars: dict[str, Calendar], metric: str
+    policy: SLAPolicy, calendars: dict[str, Calendar], metric: str, cache: CalendarCache
 ) -> Rules:
-    built: dict[str, BusinessCalendar] = {}
-
     def calendar_for(severity: str) -> BusinessCalendar:
         target = policy.targets.get(severity)  # type: ignore[call-overload]
         name = target.calendar if target is not None else BUILTIN_CALENDAR
-        if name not in built:
-            built[name] = build_calendar(name, calendars)
-        return built[name]
+        return cache.get(name, calendars)
 
     def target_for(severity: str) -> timedelta | None:
         target = policy.targets.get(severity)  # type: ignore[call-overload]
@@ -196,14 +222,14 @@ def _active_spans(story: Story) -> list[tuple[Evidence, Evidence | None]]:
 def _cycles(story: Story, metric: str) -> list[tuple[Evidence, Evidence | None]]:
     phases = story.phases
     if metric == "acknowledge":
-        stop = next((p for p in phases if p.phase.status != "open"), None)
-        return [(story.opened, stop.evidence if stop else None)]
+        acked = next((p for p in phases if p.phase.status != "open"), None)
+        return [(story.opened, acked.evidence if acked else None)]
     if metric == "first_update":
         first = min(story.updates, key=lambda e: e.at, default=None)
         return [(story.opened, first)]
     if metric == "mitigate":
-        stop = _first(phases, MITIGATED)
-        return [(story.opened, stop.evidence if stop else None)]
+        mitigated = _first(phases, MITIGATED)
+        return [(story.opened, mitigated.evidence if mitigated else None)]
     if metric == "resolve":
         return _active_spans(story)
     if metric == "update_every":
@@ -234,9 +260,10 @@ def _metric(
     calendars: dict[str, Calendar],
     metric: str,
     as_of: datetime,
+    cache: CalendarCache,
 ) -> MetricResult:
     severities = {p.phase.severity for p in story.phases}
-    rules = _rules(policy, calendars, metric)
+    rules = _rules(policy, calendars, metric, cache)
     if all(rules.target(s) is None for s in severities):
         return MetricResult(metric, "not_applicable")
     spans = _cycles(story, metric)
@@ -244,8 +271,7 @@ def _metric(
         return MetricResult(metric, "pending")
     phases = story.plain_phases
     cycles = [
-        measure(start.at, stop.at if stop else None, as_of, phases, rules)
-        for start, stop in spans
+        measure(start.at, stop.at if stop else None, as_of, phases, rules) for start, stop in spans
     ]
     states = [c.state for c in cycles]
     worst = max(states, key=lambda s: SEVERITY_OF_STATE[s])

@@ -70,9 +70,7 @@ class Story:
         return [p.phase for p in self.phases]
 
 
-def stamp_times(
-    states: Sequence[tuple[Stamp, object]], clock: str
-) -> list[datetime]:
+def stamp_times(states: Sequence[tuple[Stamp, object]], clock: str) -> list[datetime]:
     """The instant of each version: landing time, or author time kept in order."""
     times: list[datetime] = []
     for stamp, _ in states:
@@ -93,13 +91,16 @@ def build_story(
 ) -> Story | None:
     """The story of an incident from its (non-deleted) states, or None before it opened."""
     times = stamp_times(states, clock)
-    known = [(t, stamp, state) for t, (stamp, state) in zip(times, states, strict=True) if t <= as_of]
+    known = [
+        (t, stamp, state) for t, (stamp, state) in zip(times, states, strict=True) if t <= as_of
+    ]
     if not known:
         return None
     t0, stamp0, first = known[0]
     opened = Evidence.of(stamp0, t0)
     reported = [
-        (state.reported_at, stamp) for _, stamp, state in known
+        (state.reported_at, stamp)
+        for _, stamp, state in known
         if state.reported_at is not None and state.reported_at < t0
     ]
     if reported:
@@ -111,7 +112,9 @@ def build_story(
     if imported:
         _declared_phases(story, first, stamp0, t0)
     if first.status != story.phases[-1].phase.status:
-        story.phases.append(StoryPhase(Phase(t0, first.status, first.severity), Evidence.of(stamp0, t0)))
+        story.phases.append(
+            StoryPhase(Phase(t0, first.status, first.severity), Evidence.of(stamp0, t0))
+        )
     for index, update in enumerate(first.customer_updates):
         if imported:
             at = min(max(update.at, opened.at), t0)
@@ -169,10 +172,12 @@ def _rca_marks(
         if story.meeting is None and state.meeting_at is not None:
             story.meeting = (
                 Evidence.declared(stamp, min(state.meeting_at, t), "meeting_at")
-                if declared else Evidence.of(stamp, t)
+                if declared
+                else Evidence.of(stamp, t)
             )
         if story.published is None and state.status == "published":
             story.published = (
                 Evidence.declared(stamp, min(state.published_at, t), "published_at")
-                if declared and state.published_at is not None else Evidence.of(stamp, t)
+                if declared and state.published_at is not None
+                else Evidence.of(stamp, t)
             )
