@@ -21,7 +21,7 @@ from incidentctl.problems import IncidentctlError
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
-class Timestamp(click.ParamType):
+class Timestamp(click.ParamType):  # type: ignore[type-arg]
     """An ISO 8601 timestamp with an offset, as ``--now``/``--at`` take."""
 
     name = "TIME"
@@ -54,6 +54,8 @@ class LazyGroup(click.Group):
         "schema": "incidentctl.cli.schema",
         "new": "incidentctl.cli.new",
         "fmt": "incidentctl.cli.fmt",
+        "sla": "incidentctl.cli.sla",
+        "log": "incidentctl.cli.log",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

@@ -1,10 +1,11 @@
-"""``incidentctl validate``: schema, cross-file and (later) history rules."""
+"""``incidentctl validate``: schema, cross-file and history rules."""
 
 from __future__ import annotations
 
 import os
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -18,8 +19,20 @@ from incidentctl.cli.main import TIMESTAMP, now_or
     help="Output format (default: github under GitHub Actions, else text).",
 )
 @click.option("--now", type=TIMESTAMP, default=None, help="Judge 'in the future' against TIME.")
+@click.option(
+    "--ref", default=None,
+    help="The audited branch that history rules compare with [default: main, skipped if absent].",
+)
+@click.option("--no-history", is_flag=True, help="Skip the rules that read Git history.")
 @click.pass_obj
-def command(root: Path, paths: tuple[Path, ...], fmt: str | None, now: datetime | None) -> int:
+def command(
+    root: Path,
+    paths: tuple[Path, ...],
+    fmt: str | None,
+    now: datetime | None,
+    ref: str | None,
+    no_history: bool,
+) -> int:
     """Validate incidents, RCAs and policies (every file, or PATHS with the rest as context)."""
     from incidentctl.load.repository import Repository
     from incidentctl.report.problems import REPORTER_BY_NAME
@@ -28,6 +41,24 @@ def command(root: Path, paths: tuple[Path, ...], fmt: str | None, now: datetime 
     if fmt is None:
         fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     workspace = Repository(root).load(list(paths) if paths else None)
-    problems = run_rules(Context(workspace, now=now_or(now)))
+    history = None if no_history else _history(root, ref)
+    problems = run_rules(Context(workspace, now=now_or(now), history=history))
     click.echo(REPORTER_BY_NAME[fmt](problems, len(workspace.targets)))
     return 1 if any(p.level == "error" for p in problems) else 0
+
+
+def _history(root: Path, ref: str | None) -> Any:
+    """The audited branch's replay; without an explicit --ref, its absence only skips rules."""
+    from incidentctl.cli.progress import Progress
+    from incidentctl.history.replay import replay
+    from incidentctl.problems import UsageError
+
+    try:
+        with Progress("replaying history") as progress:
+            history = replay(root, ref or "main", progress=progress)
+    except UsageError as error:
+        if ref is not None:
+            raise
+        click.echo(f"incidentctl: history rules skipped: {error}", err=True)
+        return None
+    return history if history.head is not None else None

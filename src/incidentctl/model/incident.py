@@ -58,6 +58,8 @@ class Milestones(Strict):
     mitigated_at: Timestamp | None = None
     resolved_at: Timestamp | None = None
     closed_at: Timestamp | None = None
+    # An imported duplicate or false alarm says when it was cancelled.
+    cancelled_at: Timestamp | None = None
 
 
 class Link(Strict):
@@ -77,14 +79,14 @@ class Incident(Document):
     services: Annotated[list[Text], Field(min_length=1)]
     detection: Detection
     roles: Roles = Roles()
-    assignees: list[Handle] = []
+    assignees: list[Handle] = Field(default=[])
     workaround: Text | None = None
-    updates: list[Update] = []
-    defects: list[Defect] = []
+    updates: list[Update] = Field(default=[])
+    defects: list[Defect] = Field(default=[])
     resolution: Resolution | None = None
     milestones: Milestones | None = None
-    links: list[Text | Link] = []
-    labels: list[Text] = []
+    links: list[Text | Link] = Field(default=[])
+    labels: list[Text] = Field(default=[])
 
 
 # SPEC §2: the legal status moves; anything else is refused against the previous version.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -83,7 +84,7 @@ class Duration:
         cls, source: type[Any], handler: GetCoreSchemaHandler
     ) -> core_schema.CoreSchema:
         return core_schema.no_info_plain_validator_function(
-            cls.parse, serialization=core_schema.to_string_ser_schema()
+            cls.parse, serialization=core_schema.to_string_ser_schema(when_used="json")
         )
 
     @classmethod
@@ -129,6 +130,13 @@ def _parse_timestamp(value: object) -> datetime:
             "expected an ISO 8601 timestamp such as 2026-11-22T10:05:00Z, got {value}",
             {"value": repr(value)},
         )
+    if isinstance(value, str) and len(value.strip()) == 10:
+        raise PydanticCustomError(
+            "timestamp",
+            "{value} is a date, not a timestamp: add the time and offset, "
+            "e.g. {value_text}T10:00:00Z",
+            {"value": repr(value), "value_text": value.strip()},
+        )
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise PydanticCustomError(
             "naive_timestamp",
@@ -146,7 +154,7 @@ class _TimestampMarker:
         return core_schema.no_info_plain_validator_function(
             _parse_timestamp,
             serialization=core_schema.plain_serializer_function_ser_schema(
-                lambda v: v.isoformat().replace("+00:00", "Z")
+                lambda v: v.isoformat().replace("+00:00", "Z"), when_used="json"
             ),
         )
 
@@ -185,16 +193,28 @@ Date = Annotated[date, BeforeValidator(_parse_date)]
 
 
 def _parse_percent(value: object) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise PydanticCustomError(
+            "percent",
+            "{value} is not a percentage: write it with a percent sign, e.g. {value}%",
+            {"value": repr(value)},
+        )
     if isinstance(value, str) and value.strip().endswith("%"):
         number = value.strip()[:-1].strip()
         try:
             fraction = float(number) / 100
         except ValueError:
-            fraction = -1.0
+            fraction = math.nan
         if 0 < fraction <= 10:
             return fraction
+        if not math.isnan(fraction):
+            raise PydanticCustomError(
+                "percent",
+                "{value} is out of range: write a percentage above 0% and at most 1000%",
+                {"value": repr(value)},
+            )
     raise PydanticCustomError(
-        "percent", "{value} is not a percentage such as 75%", {"value": repr(value)}
+        "percent", "{value} is not a percentage: write it like 75%", {"value": repr(value)}
     )
 
 
@@ -206,7 +226,7 @@ class _PercentMarker:
         return core_schema.no_info_plain_validator_function(
             _parse_percent,
             serialization=core_schema.plain_serializer_function_ser_schema(
-                lambda v: f"{round(v * 100, 4):g}%"
+                lambda v: f"{round(v * 100, 4):g}%", when_used="json"
             ),
         )
 

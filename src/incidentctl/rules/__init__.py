@@ -8,14 +8,18 @@ from incidentctl.problems import Problem
 from incidentctl.rules import (
     business_days,
     calendar_ref,
+    clamped_commit,
+    closed_immutable,
     commander_required,
     defect_keys,
     defect_route,
     id_file_name,
+    id_reused,
     rca_incident,
     rca_published,
     resolution_required,
     sla_policy_match,
+    status_transition,
     unique_name,
     updates_order,
     workaround_required,
@@ -36,6 +40,11 @@ REGISTRY: tuple[Rule, ...] = (
     defect_keys.RULE,
     rca_published.RULE,
     defect_route.RULE,
+    # history rules: they compare with the audited branch and need its replay
+    status_transition.RULE,
+    closed_immutable.RULE,
+    id_reused.RULE,
+    clamped_commit.RULE,
 )
 RULE_BY_ID = {rule.id: rule for rule in REGISTRY}
 assert len(RULE_BY_ID) == len(REGISTRY), "rule ids are unique"

@@ -23,6 +23,7 @@ MILESTONE_STATUS = (
     ("mitigated_at", "mitigated"),
     ("resolved_at", "resolved"),
     ("closed_at", "closed"),
+    ("cancelled_at", "cancelled"),
 )
 
 

@@ -1,0 +1,182 @@
+"""Render an SLA board: JSON exactly as SPEC §5, a table for terminals, Markdown for PRs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from incidentctl.model.types import format_duration, iso
+from incidentctl.sla.engine import Board, IncidentResult, MetricResult
+
+STATE_COLOURS = {
+    "breached": "red",
+    "missed": "red",
+    "at_risk": "yellow",
+    "paused": "blue",
+    "running": "cyan",
+    "met": "green",
+    "pending": None,
+    "not_applicable": None,
+}
+
+
+def seconds(value: timedelta | None) -> int | None:
+    return None if value is None else int(value.total_seconds())
+
+
+def metric_json(m: MetricResult) -> dict[str, Any]:
+    return {
+        "metric": m.metric,
+        "state": m.state,
+        "target_seconds": seconds(m.target),
+        "elapsed_seconds": seconds(m.elapsed),
+        "remaining_seconds": seconds(m.remaining),
+        "due_at": iso(m.due_at),
+        "breached_at": iso(m.breached_at),
+        "cycles": [
+            {
+                "started_at": iso(c.started_at),
+                "stopped_at": iso(c.stopped_at),
+                "elapsed_seconds": seconds(c.elapsed),
+                "target_seconds": seconds(c.target),
+                "state": c.state,
+                "breached_at": iso(c.breached_at),
+            }
+            for c in m.cycles
+        ],
+        "evidence": [
+            {
+                "event": mark.event,
+                "at": iso(mark.evidence.at),
+                "commit": mark.evidence.commit,
+                "author": mark.evidence.author,
+                "source": mark.evidence.source,
+                **({"field": mark.evidence.field} if mark.evidence.field else {}),
+                **({"detail": mark.detail} if mark.detail else {}),
+            }
+            for mark in m.evidence
+        ],
+    }
+
+
+def board_dict(board: Board) -> dict[str, Any]:
+    return {
+        "as_of": iso(board.as_of),
+        "ref": board.ref,
+        "commit": board.commit,
+        "incidents": [
+            {
+                "id": i.id,
+                "title": i.title,
+                "severity": i.severity,
+                "status": i.status,
+                "customer": i.customer,
+                "policy": i.policy,
+                "opened_at": iso(i.opened_at),
+                **({"note": i.note} if i.note else {}),
+                "metrics": [metric_json(m) for m in i.metrics],
+            }
+            for i in board.incidents
+        ],
+    }
+
+
+def as_json(board: Board, color: bool = False) -> str:
+    return json.dumps(board_dict(board), indent=2)
+
+
+def _progress(m: MetricResult) -> str:
+    if m.target is None:
+        return ""
+    return f"{format_duration(m.elapsed.total_seconds())} of {format_duration(m.target.total_seconds())}"
+
+
+def _remaining(m: MetricResult) -> str:
+    if m.remaining is None or m.state in ("met", "missed", "pending"):
+        return ""
+    left = m.remaining.total_seconds()
+    return f"{format_duration(left)} left" if left >= 0 else f"{format_duration(-left)} over"
+
+
+def _due(m: MetricResult, as_of: datetime) -> str:
+    if m.state in ("missed",) and m.breached_at is not None:
+        return f"breached {iso(m.breached_at)}"
+    if m.due_at is None or m.state in ("met", "pending"):
+        return ""
+    return f"due {iso(m.due_at)}"
+
+
+def rows(board: Board) -> list[tuple[IncidentResult, MetricResult | None]]:
+    """One row per incident and applicable metric; one row for an incident with none."""
+    result: list[tuple[IncidentResult, MetricResult | None]] = []
+    for incident in board.incidents:
+        shown = [m for m in incident.metrics if m.state != "not_applicable"]
+        if not shown:
+            result.append((incident, None))
+        result.extend((incident, m) for m in shown)
+    return result
+
+
+def table(board: Board, color: bool = False) -> str:
+    import click
+
+    header = ("INCIDENT", "SEV", "STATUS", "POLICY", "METRIC", "STATE", "ELAPSED", "REMAINING",
+              "DUE")
+    lines: list[tuple[str, ...]] = [header]
+    for incident, m in rows(board):
+        base = (incident.id, incident.severity, incident.status, incident.policy or "-")
+        if m is None:
+            lines.append((*base, "-", "n/a", incident.note or "no targets", "", ""))
+        else:
+            lines.append((*base, m.metric, m.state, _progress(m), _remaining(m),
+                          _due(m, board.as_of)))
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    out = []
+    for number, line in enumerate(lines):
+        cells = [cell.ljust(width) for cell, width in zip(line, widths, strict=True)]
+        if color and number:
+            colour = STATE_COLOURS.get(line[5])
+            if colour:
+                cells[5] = click.style(cells[5], fg=colour, bold=line[5] == "breached")
+        out.append("  ".join(cells).rstrip())
+    out.append("")
+    out.append(
+        f"as of {iso(board.as_of)} on {board.ref}"
+        + (f" at {board.commit[:12]}" if board.commit else "")
+        + f": {len(board.incidents)} incident(s)"
+    )
+    return "\n".join(out)
+
+
+_ICONS = {"breached": "🔴", "missed": "🔴", "at_risk": "🟠", "paused": "⏸️", "running": "🔵",
+          "met": "🟢", "pending": "⚪", "not_applicable": "⚪"}
+
+
+def markdown(board: Board, color: bool = False) -> str:
+    lines = [
+        "| Incident | Severity | Status | Metric | State | Elapsed | Remaining | Due |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for incident, m in rows(board):
+        if m is None:
+            lines.append(f"| {incident.id} | {incident.severity} | {incident.status} | - | "
+                         f"n/a | {incident.note or 'no targets'} | | |")
+            continue
+        lines.append(
+            f"| {incident.id} | {incident.severity} | {incident.status} | {m.metric} | "
+            f"{_ICONS[m.state]} {m.state} | {_progress(m)} | {_remaining(m)} | "
+            f"{_due(m, board.as_of)} |"
+        )
+    lines.append("")
+    lines.append(f"_As of {iso(board.as_of)} on `{board.ref}`"
+                 + (f" at `{board.commit[:12]}`" if board.commit else "") + "._")
+    return "\n".join(lines)
+
+
+RENDERER_BY_NAME: dict[str, Callable[[Board, bool], str]] = {
+    "table": table,
+    "json": as_json,
+    "markdown": markdown,
+}

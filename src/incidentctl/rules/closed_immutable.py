@@ -1,0 +1,39 @@
+"""``closed-immutable``: a closed or cancelled incident is not edited any more.
+
+The audit trail of a finished incident must stay as it was graded. Open a new
+incident, or reference it from one, instead.
+
+Passing: a closed incident whose file is identical to the audited branch's version.
+
+Failing: a change to the summary of an incident that is ``closed`` on ``main``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from incidentctl.history.model import IncidentState
+from incidentctl.model import Incident
+from incidentctl.model.incident import FINAL_STATUSES
+from incidentctl.problems import Problem
+from incidentctl.rules.base import Context, Rule
+from incidentctl.rules.history_base import branch_state
+
+
+def check(context: Context, rule: Rule) -> Iterator[Problem]:
+    for doc, incident in context.workspace.target_models(Incident):
+        found = branch_state(context, incident.id)
+        if found is None:
+            continue
+        ref, previous = found
+        if previous.status in FINAL_STATUSES and IncidentState.of(incident) != previous:
+            yield doc.problem(
+                rule.id,
+                f"{incident.id} is {previous.status} on {ref} and may not change: "
+                "record follow-ups in a new incident",
+                ("status",),
+            )
+
+
+RULE = Rule("closed-immutable", "error", "closed incidents are immutable", check,
+            needs_history=True)
