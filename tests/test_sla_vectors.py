@@ -30,8 +30,13 @@ POLICY = SLAPolicy.model_validate(
         "name": "vectors",
         "warn_at": ["50%"],
         "targets": {
-            "SEV1": {"acknowledge": "5m", "update_every": "15m", "resolve": "4h",
-                     "postmortem": "48h", "rca": "72h"},
+            "SEV1": {
+                "acknowledge": "5m",
+                "update_every": "15m",
+                "resolve": "4h",
+                "postmortem": "48h",
+                "rca": "72h",
+            },
             "SEV2": {"update_every": "30m", "resolve": "8h"},
             "SEV3": {"calendar": "berlin", "resolve": "24h"},
         },
@@ -75,13 +80,17 @@ BASE = IncidentState(
 )
 
 
-def history(*versions: tuple[str, dict[str, object]], policy: SLAPolicy = POLICY,
-            rca: list[tuple[str, RcaState]] | None = None) -> History:
+def history(
+    *versions: tuple[str, dict[str, object]],
+    policy: SLAPolicy = POLICY,
+    rca: list[tuple[str, RcaState]] | None = None,
+) -> History:
     """Versions of INC-2026-0001 landed at the given times, each changing some fields."""
     timeline = Timeline(id=BASE.id)
     state = BASE
-    policy_stamp = Stamp(0, "p" * 40, at("00:00"), at("00:00"), "Ops <ops@example.com>",
-                         at("00:00"))
+    policy_stamp = Stamp(
+        0, "p" * 40, at("00:00"), at("00:00"), "Ops <ops@example.com>", at("00:00")
+    )
     for seq, (when, changes) in enumerate(versions, start=1):
         stamp = Stamp(seq, f"{seq:040x}", at(when), at(when), "Dana <dana@example.com>", at(when))
         state = replace(state, **changes)  # type: ignore[arg-type]
@@ -105,21 +114,27 @@ def metric(h: History, name: str, as_of: str) -> MetricResult:
 
 
 def test_1_acknowledged_on_the_dot_is_met() -> None:
-    m = metric(history(("10:00:00", {}), ("10:05:00", {"status": "acknowledged"})),
-               "acknowledge", "11:00")
+    m = metric(
+        history(("10:00:00", {}), ("10:05:00", {"status": "acknowledged"})), "acknowledge", "11:00"
+    )
     assert (m.state, m.remaining, m.breached_at) == ("met", timedelta(0), None)
 
 
 def test_2_one_second_late_is_missed_at_the_due_instant() -> None:
-    m = metric(history(("10:00:00", {}), ("10:05:01", {"status": "acknowledged"})),
-               "acknowledge", "11:00")
+    m = metric(
+        history(("10:00:00", {}), ("10:05:01", {"status": "acknowledged"})), "acknowledge", "11:00"
+    )
     assert (m.state, m.breached_at) == ("missed", at("10:05:00"))
 
 
 def test_3_not_acknowledged_is_breached_with_negative_remaining() -> None:
     m = metric(history(("10:00:00", {})), "acknowledge", "10:07")
     assert (m.state, m.remaining, m.due_at, m.breached_at) == (
-        "breached", timedelta(minutes=-2), at("10:05"), at("10:05"))
+        "breached",
+        timedelta(minutes=-2),
+        at("10:05"),
+        at("10:05"),
+    )
     assert m.elapsed == timedelta(minutes=7)
 
 
@@ -156,11 +171,18 @@ def test_8_resolving_commit_is_judged_against_the_target_before_it() -> None:
 
 
 def test_9_waiting_pauses_the_clock() -> None:
-    h = history(("08:00", {"severity": "SEV2"}), ("10:00", {"status": "waiting"}),
-                ("14:00", {"status": "acknowledged"}))
+    h = history(
+        ("08:00", {"severity": "SEV2"}),
+        ("10:00", {"status": "waiting"}),
+        ("14:00", {"status": "acknowledged"}),
+    )
     m = metric(h, "resolve", "15:00")
     assert (m.state, m.elapsed, m.remaining, m.due_at) == (
-        "running", timedelta(hours=3), timedelta(hours=5), at("20:00"))
+        "running",
+        timedelta(hours=3),
+        timedelta(hours=5),
+        at("20:00"),
+    )
 
 
 def test_10_paused_after_a_breach_has_no_due_time() -> None:
@@ -172,11 +194,17 @@ def test_10_paused_after_a_breach_has_no_due_time() -> None:
 
 
 def test_11_reopen_starts_a_second_resolve_cycle() -> None:
-    h = history(("10:00", {}), ("12:00", {"status": "resolved"}), ("14:00", {"status": "open"}),
-                ("15:00", {"status": "resolved"}))
+    h = history(
+        ("10:00", {}),
+        ("12:00", {"status": "resolved"}),
+        ("14:00", {"status": "open"}),
+        ("15:00", {"status": "resolved"}),
+    )
     m = metric(h, "resolve", "16:00")
     assert [(c.started_at, c.stopped_at, c.state) for c in m.cycles] == [
-        (at("10:00"), at("12:00"), "met"), (at("14:00"), at("15:00"), "met")]
+        (at("10:00"), at("12:00"), "met"),
+        (at("14:00"), at("15:00"), "met"),
+    ]
     assert [e.event for e in m.evidence] == ["start", "stop", "start", "stop"]
 
 
@@ -204,8 +232,12 @@ def test_reported_at_starts_the_clock_earlier_never_later() -> None:
 
 def test_imported_record_uses_declared_milestones_of_its_first_version() -> None:
     milestones = (("acknowledged_at", at("08:04")), ("resolved_at", at("11:00")))
-    h = history(("2026-11-20T09:00", {"status": "closed", "reported_at": at("08:00"),
-                                       "milestones": milestones}))
+    h = history(
+        (
+            "2026-11-20T09:00",
+            {"status": "closed", "reported_at": at("08:00"), "milestones": milestones},
+        )
+    )
     ack = metric(h, "acknowledge", "2026-11-21T00:00")
     resolve = metric(h, "resolve", "2026-11-21T00:00")
     assert (ack.state, ack.elapsed) == ("met", timedelta(minutes=4))
@@ -221,19 +253,30 @@ def test_milestones_added_later_never_stop_a_clock() -> None:
 def test_update_cadence_counts_one_cycle_per_gap() -> None:
     first = (CustomerUpdate(at("10:10"), "Investigating"),)
     second = (*first, CustomerUpdate(at("10:40"), "Fix deploying"))
-    h = history(("10:00", {}), ("10:10", {"customer_updates": first}),
-                ("10:40", {"customer_updates": second}), ("10:50", {"status": "resolved"}))
+    h = history(
+        ("10:00", {}),
+        ("10:10", {"customer_updates": first}),
+        ("10:40", {"customer_updates": second}),
+        ("10:50", {"status": "resolved"}),
+    )
     m = metric(h, "update_every", "11:00")
     assert [(c.elapsed, c.state) for c in m.cycles] == [
-        (timedelta(minutes=10), "met"), (timedelta(minutes=30), "missed"),
-        (timedelta(minutes=10), "met")]
+        (timedelta(minutes=10), "met"),
+        (timedelta(minutes=30), "missed"),
+        (timedelta(minutes=10), "met"),
+    ]
     assert m.state == "missed"
 
 
 def test_postmortem_and_rca_run_from_the_last_resolve() -> None:
-    h = history(("10:00", {}), ("11:00", {"status": "resolved"}),
-                rca=[("2026-11-17T09:00", RcaState((BASE.id,), "draft", at("2026-11-17T08:00"))),
-                     ("2026-11-20T12:00", RcaState((BASE.id,), "published", at("2026-11-17T08:00")))])
+    h = history(
+        ("10:00", {}),
+        ("11:00", {"status": "resolved"}),
+        rca=[
+            ("2026-11-17T09:00", RcaState((BASE.id,), "draft", at("2026-11-17T08:00"))),
+            ("2026-11-20T12:00", RcaState((BASE.id,), "published", at("2026-11-17T08:00"))),
+        ],
+    )
     post = metric(h, "postmortem", "2026-11-21T00:00")
     rca = metric(h, "rca", "2026-11-21T00:00")
     assert (post.state, post.elapsed) == ("met", timedelta(hours=22))  # at its commit

@@ -12,8 +12,9 @@ from incidentctl.cli.progress import Progress
 @click.command("log")
 @click.argument("incident_id", metavar="ID")
 @click.option("--ref", default="main", show_default=True, help="The audited branch or ref.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @click.pass_obj
 def command(root: Path, incident_id: str, ref: str, fmt: str) -> int:
     """Every commit that changed incident ID: who, when, which fields from what to what."""

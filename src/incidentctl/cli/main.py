@@ -11,7 +11,7 @@ import sys
 import traceback
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import click
 
@@ -49,7 +49,7 @@ def now_or(value: datetime | None) -> datetime:
 class LazyGroup(click.Group):
     """Imports a subcommand's module only when it runs, so ``--help`` stays fast."""
 
-    COMMANDS = {
+    COMMANDS: ClassVar[dict[str, str]] = {
         "validate": "incidentctl.cli.validate",
         "schema": "incidentctl.cli.schema",
         "new": "incidentctl.cli.new",
@@ -71,7 +71,10 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
-    "-C", "--root", type=click.Path(file_okay=False, path_type=Path), default=None,
+    "-C",
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
     help="The incident repository (default: the Git work tree around the current folder).",
 )
 @click.option("--debug", is_flag=True, help="Show the full traceback of internal errors.")

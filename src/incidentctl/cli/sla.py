@@ -17,14 +17,21 @@ FAIL_ON = {"at_risk": {"at_risk", "breached"}, "breached": {"breached"}}
 
 @click.command("sla")
 @click.argument("ids", nargs=-1)
-@click.option("--at", "as_of", type=TIMESTAMP, default=None, help="Judge as of TIME (default: now).")
+@click.option(
+    "--at", "as_of", type=TIMESTAMP, default=None, help="Judge as of TIME (default: now)."
+)
 @click.option("--ref", default="main", show_default=True, help="The audited branch or ref.")
 @click.option(
-    "--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table",
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "markdown"]),
+    default="table",
     show_default=True,
 )
 @click.option(
-    "--fail-on", type=click.Choice(sorted(FAIL_ON)), default=None,
+    "--fail-on",
+    type=click.Choice(sorted(FAIL_ON)),
+    default=None,
     help="Exit 1 when a metric is at risk (at_risk: also breached) or breached now.",
 )
 @click.pass_obj

@@ -15,12 +15,16 @@ from incidentctl.cli.main import TIMESTAMP, now_or
 @click.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json", "github"]), default=None,
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default=None,
     help="Output format (default: github under GitHub Actions, else text).",
 )
 @click.option("--now", type=TIMESTAMP, default=None, help="Judge 'in the future' against TIME.")
 @click.option(
-    "--ref", default=None,
+    "--ref",
+    default=None,
     help="The audited branch that history rules compare with [default: main, skipped if absent].",
 )
 @click.option("--no-history", is_flag=True, help="Skip the rules that read Git history.")

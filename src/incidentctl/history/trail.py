@@ -64,12 +64,12 @@ def incident_log(timeline: Timeline, read_blob: Callable[[str], bytes]) -> list[
         doc = parse_document(version.path, read_blob(version.blob))
         data = doc.data if isinstance(doc.data, dict) else None
         if doc.problems and data is None:
-            entries.append(LogEntry(version, "unreadable",
-                                    problems=[p.render() for p in doc.problems]))
+            entries.append(
+                LogEntry(version, "unreadable", problems=[p.render() for p in doc.problems])
+            )
             continue
         kind = "created" if previous is None else "changed"
-        entry = LogEntry(version, kind, changes(previous, data),
-                         [p.render() for p in doc.problems])
+        entry = LogEntry(version, kind, changes(previous, data), [p.render() for p in doc.problems])
         if previous_path is not None and previous_path != version.path:
             entry.kind = "moved" if not entry.changes else "changed"
             entry.moved_from = previous_path

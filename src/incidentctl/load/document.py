@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -11,7 +12,7 @@ from pydantic import ValidationError
 from incidentctl.load.errors import Loc, describe
 from incidentctl.load.yamlio import YamlProblem, decode, load_text, located_load, walk_locations
 from incidentctl.model import KINDS, MODEL_BY_KIND, Document
-from incidentctl.model.types import API_VERSION
+from incidentctl.model.types import API_VERSION, shown
 from incidentctl.problems import Level, Problem
 
 
@@ -69,29 +70,39 @@ def parse_document(path: str, raw: bytes) -> SourceDocument:
         return doc
     data = doc.data
     if not isinstance(data, dict):
-        what = "empty" if data is None else "not a mapping"
-        doc.problems.append(doc.problem(
-            "document",
-            f"the document is {what}: it must be a mapping that starts with "
-            f"apiVersion: {API_VERSION} and kind: one of {', '.join(KINDS)}",
-        ))
+        what = (
+            "empty"
+            if data is None
+            else "a list"
+            if isinstance(data, list)
+            else f"a single value ({shown(data)})"
+        )
+        doc.problems.append(
+            doc.problem(
+                "document",
+                f"the document is {what}: it must be a mapping that starts with "
+                f"apiVersion: {API_VERSION} and kind: one of {', '.join(KINDS)}",
+            )
+        )
         return doc
     version = data.get("apiVersion")
     if version != API_VERSION:
         message = (
             f"missing apiVersion: add apiVersion: {API_VERSION} as the first line"
             if version is None
-            else f"apiVersion {version!r} is not supported: use {API_VERSION}"
+            else f"apiVersion {shown(version)} is not supported: use {API_VERSION}"
         )
         doc.problems.append(doc.problem("api-version", message, ("apiVersion",)))
         return doc
     kind = data.get("kind")
     model = MODEL_BY_KIND.get(kind) if isinstance(kind, str) else None
     if model is None:
+        close = difflib.get_close_matches(str(kind), KINDS, n=1, cutoff=0.6)
         message = (
             f"missing kind: add kind: one of {', '.join(KINDS)}"
             if kind is None
-            else f"kind {kind!r} is not one of {', '.join(KINDS)}"
+            else f"kind {shown(kind)} is not one of {', '.join(KINDS)}"
+            + (f": did you mean {close[0]}?" if close else "")
         )
         doc.problems.append(doc.problem("kind", message, ("kind",)))
         return doc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import types
 import typing
@@ -10,7 +11,11 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from incidentctl.model.types import Date, Duration, Handle, Percent, Timestamp, shown
+
 Loc = tuple[str | int, ...]
+
+_KEY_TAG = "[key]"  # pydantic's marker for an error in a mapping's key, not its value
 
 
 def clean_loc(data: Any, loc: tuple[Any, ...], kind: str = "") -> Loc:
@@ -19,10 +24,9 @@ def clean_loc(data: Any, loc: tuple[Any, ...], kind: str = "") -> Loc:
     node = data
     for index, part in enumerate(loc):
         last = index == len(loc) - 1
-        if isinstance(node, dict) and part in node:
-            clean.append(part)
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        if (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        ):
             clean.append(part)
             node = node[part]
         elif isinstance(node, dict) and last and kind in ("missing", "extra_forbidden"):
@@ -38,6 +42,9 @@ def dotted(loc: Loc) -> str:
     return text
 
 
+# -- what the model expects at a place -------------------------------------------------
+
+
 def _unwrap(annotation: Any) -> list[Any]:
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
@@ -47,96 +54,221 @@ def _unwrap(annotation: Any) -> list[Any]:
     return [annotation]
 
 
+def _field(model: type[BaseModel], key: str) -> Any | None:
+    """A field's annotation with its metadata, so ``Timestamp`` is still recognisable."""
+    for name, info in model.model_fields.items():
+        if key in (name, info.alias):
+            if info.metadata:
+                return typing.Annotated[(info.annotation, *info.metadata)]
+            return info.annotation
+    return None
+
+
+def _members(annotation: Any) -> list[Any]:
+    """Union members, each kept with its ``Annotated`` metadata; ``None`` dropped."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return [m for arg in typing.get_args(annotation) for m in _members(arg)]
+    if annotation is type(None):
+        return []
+    if origin is typing.Annotated:
+        inner = typing.get_args(annotation)[0]
+        if typing.get_origin(inner) in (typing.Union, types.UnionType):
+            return _members(inner)
+    return [annotation]
+
+
 def _step(annotation: Any, part: str | int) -> list[Any]:
     found: list[Any] = []
     for member in _unwrap(annotation):
         origin = typing.get_origin(member)
         if isinstance(part, int) and origin is list:
-            found.extend(_unwrap(typing.get_args(member)[0]))
+            found.extend(_members(typing.get_args(member)[0]))
         elif isinstance(part, str) and origin is dict:
-            found.extend(_unwrap(typing.get_args(member)[1]))
+            found.extend(_members(typing.get_args(member)[1]))
         elif isinstance(part, str) and isinstance(member, type) and issubclass(member, BaseModel):
             field = _field(member, part)
             if field is not None:
-                found.extend(_unwrap(field))
+                found.extend(_members(field))
     return found
 
 
-def _field(model: type[BaseModel], key: str) -> Any | None:
-    for name, info in model.model_fields.items():
-        if key in (name, info.alias):
-            return info.annotation
-    return None
+def expected_at(root: type[BaseModel], loc: Loc) -> list[Any]:
+    """The annotations a value at ``loc`` may have (several for a union)."""
+    current: list[Any] = [root]
+    for part in loc:
+        current = [n for c in current for n in _step(c, part)]
+    return current
 
 
 def allowed_keys(root: type[BaseModel], parent: Loc) -> list[str]:
     """The keys a mapping at ``parent`` may hold, walking the model's annotations."""
-    current: list[Any] = [root]
-    for part in parent:
-        current = [n for c in current for n in _step(c, part)]
     keys: list[str] = []
-    for member in current:
-        if isinstance(member, type) and issubclass(member, BaseModel):
-            keys.extend(info.alias or name for name, info in member.model_fields.items())
+    for member in expected_at(root, parent):
+        for model in _unwrap(member):
+            if isinstance(model, type) and issubclass(model, BaseModel):
+                keys.extend(info.alias or name for name, info in model.model_fields.items())
     return list(dict.fromkeys(keys))
 
 
-def _choices(expected: str) -> str:
-    return expected.replace("'", "").replace(" or ", ", ")
+def _has_metadata(annotation: Any, alias: Any) -> bool:
+    if typing.get_origin(annotation) is not typing.Annotated:
+        return False
+    metadata = annotation.__metadata__
+    return any(m in metadata for m in alias.__metadata__)
+
+
+_SPECIAL_FORMS = (
+    (Timestamp, "a timestamp such as 2026-11-22T10:05:00Z"),
+    (Percent, "a percentage such as 75%"),
+    (Handle, "a handle such as @alice or @org/team"),
+    (Date, "a date such as 2026-12-24"),
+)
+
+
+def describe_type(annotation: Any) -> str:
+    """How a value of ``annotation`` is written, for messages: ``a list``, ``one of A, B``."""
+    for alias, phrase in _SPECIAL_FORMS:
+        if _has_metadata(annotation, alias):
+            return phrase
+    base = _unwrap(annotation)
+    if len(base) != 1:
+        return " or ".join(describe_type(m) for m in _members(annotation))
+    kind = base[0]
+    origin = typing.get_origin(kind)
+    if origin is typing.Literal:
+        values = [str(v) for v in typing.get_args(kind)]
+        return values[0] if len(values) == 1 else f"one of {', '.join(values)}"
+    if origin is list:
+        return "a list"
+    if origin is dict:
+        return "a mapping"
+    if isinstance(kind, type) and issubclass(kind, BaseModel):
+        fields = kind.model_fields
+        keys = [info.alias or name for name, info in fields.items() if info.is_required()]
+        if not keys and len(fields) <= 4:
+            keys = [info.alias or name for name, info in fields.items()]
+        if not keys:
+            return "a mapping"
+        return f"a mapping with the key{'s' if len(keys) > 1 else ''} {', '.join(keys)}"
+    phrases: dict[Any, str] = {
+        str: "text",
+        int: "a whole number",
+        float: "a number",
+        bool: "true or false",
+        dt.datetime: "a timestamp such as 2026-11-22T10:05:00Z",
+        dt.date: "a date such as 2026-12-24",
+        Duration: "a duration such as 4h",
+    }
+    return phrases.get(kind, "a value (see `incidentctl schema`)")
+
+
+def _alternatives(phrases: list[str]) -> str:
+    # Mappings last: their list of keys would run into the next alternative.
+    phrases = sorted(dict.fromkeys(phrases), key=lambda p: p.startswith("a mapping"))
+    if len(phrases) == 1:
+        return phrases[0]
+    return f"{', '.join(phrases[:-1])}, or {phrases[-1]}"
+
+
+# -- messages ---------------------------------------------------------------------------
 
 
 def describe(root: type[BaseModel], data: Any, error: ValidationError) -> Iterator[tuple[Loc, str]]:
-    """Yield (location, message) per distinct problem, most useful message first."""
-    best: dict[Loc, Any] = {}
+    """Yield (location, message) per distinct problem, most useful message first.
+
+    A value that fails every member of a union (``Text | Link``, ``Hotfix |
+    "next-release"``) gets one message naming what it may be, unless it is a mapping
+    whose problems inside explain it better.
+    """
+    groups: dict[tuple[Loc, bool], list[Any]] = {}
     for item in error.errors(include_url=False):
-        loc = clean_loc(data, item["loc"], item["type"])
-        # One message per place: the members of a union each say what they expected;
-        # a literal's list of choices says it best.
-        if loc not in best or (
-            item["type"] in ("literal_error", "enum")
-            and best[loc]["type"] not in ("literal_error", "enum")
-        ):
-            best[loc] = item
-    for loc, item in best.items():
-        if any(other[: len(loc)] == loc and len(other) > len(loc) for other in best):
+        raw = tuple(item["loc"])
+        in_key = bool(raw) and raw[-1] == _KEY_TAG
+        loc = clean_loc(data, raw[:-1] if in_key else raw, item["type"])
+        groups.setdefault((loc, in_key), []).append(item)
+    places = [loc for loc, _ in groups]
+    for (loc, in_key), items in groups.items():
+        if not in_key and any(len(o) > len(loc) and o[: len(loc)] == loc for o in places):
             continue  # a deeper problem inside this value explains it better
-        yield loc, _message(root, loc, item)
+        yield loc, _message(root, loc, items, in_key)
 
 
-def _message(root: type[BaseModel], loc: Loc, item: Any) -> str:
+def _message(root: type[BaseModel], loc: Loc, items: list[Any], in_key: bool) -> str:
+    if not in_key and len(items) > 1:
+        expected = expected_at(root, loc)
+        if len(expected) > 1:
+            where = dotted(loc)
+            return (
+                f"{where + ': ' if where else ''}expected "
+                f"{_alternatives([describe_type(e) for e in expected])}, "
+                f"got {_yaml_type(items[0].get('input'))}"
+            )
+    # Several errors at one place outside a union: a literal's choices say it best.
+    item = next((i for i in items if i["type"] in ("literal_error", "enum")), items[0])
+    return _one_message(root, loc[:-1] if in_key else loc, item, loc)
+
+
+def _one_message(root: type[BaseModel], where_loc: Loc, item: Any, loc: Loc) -> str:
     kind = item["type"]
-    where = dotted(loc)
+    where = dotted(where_loc)
     value = item.get("input")
     ctx = item.get("ctx") or {}
     if kind == "extra_forbidden":
         key = str(loc[-1]) if loc else "?"
         allowed = allowed_keys(root, loc[:-1])
         close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-        hint = f"did you mean {close[0]!r}? " if close else ""
-        return f"unknown key {key!r}: {hint}allowed keys are {', '.join(allowed)}"
+        if close:
+            return (
+                f"unknown key {key!r}: did you mean {close[0]!r}? (allowed keys are "
+                f"{', '.join(allowed)})"
+            )
+        return f"unknown key {key!r}: remove it; allowed keys are {', '.join(allowed)}"
     if kind == "missing":
-        return f"missing required key {str(loc[-1])!r}" + (
-            f" in {dotted(loc[:-1])}" if len(loc) > 1 else ""
-        )
+        key = str(loc[-1])
+        inside = f" in {dotted(loc[:-1])}" if len(loc) > 1 else ""
+        expected = expected_at(root, loc)
+        what = f" ({_alternatives([describe_type(e) for e in expected])})" if expected else ""
+        return f"missing required key {key!r}{inside}{what}: add it"
     prefix = f"{where}: " if where else ""
     if kind in ("literal_error", "enum"):
-        return f"{prefix}{value!r} is not one of {_choices(str(ctx.get('expected', '')))}"
+        return f"{prefix}{shown(value)} is not one of {_choices(str(ctx.get('expected', '')))}"
     if kind == "string_pattern_mismatch":
-        return f"{prefix}{value!r} does not have the expected form ({_pattern_hint(loc)})"
+        return f"{prefix}{shown(value)} does not have the expected form: write {_pattern_hint(loc)}"
     if kind == "too_short" and isinstance(value, list):
-        return f"{prefix}needs at least {ctx.get('min_length', 1)} item(s)"
+        count = int(ctx.get("min_length", 1))
+        return f"{prefix}needs at least {'one item' if count == 1 else f'{count} items'}"
     if kind == "string_too_short":
-        return f"{prefix}must not be empty"
+        return f"{prefix}must not be empty: write some text"
     if kind == "string_type":
-        return f"{prefix}expected text, got {_yaml_type(value)}"
+        return f"{prefix}expected text, got {_yaml_type(value)}{_text_hint(value)}"
     if kind in ("model_type", "dict_type", "model_attributes_type"):
-        return f"{prefix}expected a mapping (key: value), got {_yaml_type(value)}"
+        expected = expected_at(root, loc)
+        shape = describe_type(expected[0]) if len(expected) == 1 else "a mapping (key: value)"
+        return f"{prefix}expected {shape}, got {_yaml_type(value)}"
     if kind == "list_type":
-        return f"{prefix}expected a list, got {_yaml_type(value)}"
-    if kind in ("int_type", "int_parsing"):
-        return f"{prefix}expected a whole number, got {value!r}"
+        return (
+            f"{prefix}expected a list, got {_yaml_type(value)}: write [a, b] or one "
+            "'- item' per line"
+        )
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return f"{prefix}expected a whole number, got {_yaml_type(value)}"
+    if kind == "string_unicode":
+        return f"{prefix}contains an escape that is not a character (such as \\ud800): remove it"
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"{prefix}{shown(value)} is too small: it must be {_bound(ctx)}"
     message = str(item["msg"]).removeprefix("Value error, ")
     return f"{prefix}{message}"
+
+
+def _choices(expected: str) -> str:
+    return expected.replace("'", "").replace(" or ", ", ")
+
+
+def _bound(ctx: dict[str, Any]) -> str:
+    if "ge" in ctx:
+        return f"at least {ctx['ge']}"
+    return f"more than {ctx.get('gt')}"
 
 
 _PATTERN_HINTS = {
@@ -147,17 +279,26 @@ _PATTERN_HINTS = {
     "tracker": "github:owner/repo#123 or jira:PAY-123",
     "key": "lower-case letters, digits, '.', '_' or '-', e.g. payment-timeout",
     "name": "letters, digits, '.', '_' or '-', e.g. gold",
-    "calendar": "a calendar name, e.g. emea-support",
-    "github": "owner/repo",
-    "project": "a Jira project key such as PAY",
+    "union": "a calendar name: letters, digits, '.', '_' or '-', e.g. emea-support",
+    "calendar": "a calendar name: letters, digits, '.', '_' or '-', e.g. emea-support",
+    "github": "owner/repo, e.g. acme/payments",
+    "project": "a Jira project key in capitals, e.g. PAY",
 }
 
 
 def _pattern_hint(loc: Loc) -> str:
     for part in reversed(loc):
         if isinstance(part, str):
-            return _PATTERN_HINTS.get(part, "see `incidentctl schema`")
-    return "see `incidentctl schema`"
+            return _PATTERN_HINTS.get(part, "the form `incidentctl schema` shows")
+    return "the form `incidentctl schema` shows"
+
+
+def _text_hint(value: Any) -> str:
+    if value is None:
+        return ": write the text after the colon"
+    if isinstance(value, int | float):
+        return ": put it in quotes if it is meant as text"
+    return ""
 
 
 def _yaml_type(value: Any) -> str:
@@ -171,4 +312,4 @@ def _yaml_type(value: Any) -> str:
         return "a list"
     if isinstance(value, int | float):
         return f"a number ({value})"
-    return f"{value!r}"
+    return shown(value)

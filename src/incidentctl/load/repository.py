@@ -44,15 +44,27 @@ class Workspace:
     incident_files: dict[str, list[str]] = field(default_factory=dict)
     rca_files: dict[str, list[str]] = field(default_factory=dict)
 
-    def models(self, kind: type[M], docs: Iterable[SourceDocument] | None = None) -> Iterator[
-        tuple[SourceDocument, M]
-    ]:
+    def models(
+        self, kind: type[M], docs: Iterable[SourceDocument] | None = None
+    ) -> Iterator[tuple[SourceDocument, M]]:
         for doc in self.documents if docs is None else docs:
             if isinstance(doc.model, kind):
                 yield doc, doc.model
 
     def target_models(self, kind: type[M]) -> Iterator[tuple[SourceDocument, M]]:
         return self.models(kind, self.targets)
+
+    def unloaded_note(self, kind: type[Document]) -> str | None:
+        """How a problem that may only be the consequence of a broken ``kind`` document
+        (one that failed to load) mentions it: ``""`` if there is none; ``None`` if one is a
+        target, whose own problems this run reports, so the consequence is not piled on;
+        else a note naming the broken context documents."""
+        broken = [d for d in self.documents if d.model is None and d.kind == kind.__name__]
+        if not broken:
+            return ""
+        if any(d in self.targets for d in broken):
+            return None
+        return f" ({', '.join(d.path for d in broken)} could not be loaded: fix it first)"
 
     @property
     def policies(self) -> list[SLAPolicy]:
@@ -89,13 +101,24 @@ class Repository:
             return path.as_posix()
 
     def discover(self) -> list[Path]:
-        found: list[Path] = []
+        return [Path(path) for _, path in self._walk()]
+
+    def _walk(self) -> list[tuple[str, str]]:
+        """(display path, file system path) of each YAML file in the document folders.
+
+        Strings, not ``Path``s, and no ``resolve()`` per file: for thousands of files
+        those cost more than parsing them.
+        """
+        found: list[tuple[str, str]] = []
+        root = os.fspath(self.root)
         for name in self.roots:
-            folder = self.root / name
-            for dirpath, dirnames, filenames in os.walk(folder):
+            for dirpath, dirnames, filenames in os.walk(self.root / name):
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                prefix = os.path.relpath(dirpath, root).replace(os.sep, "/") + "/"
                 found.extend(
-                    Path(dirpath) / f for f in sorted(filenames) if f.endswith(YAML_SUFFIXES)
+                    (prefix + f, f"{dirpath}{os.sep}{f}")
+                    for f in sorted(filenames)
+                    if f.endswith(YAML_SUFFIXES)
                 )
         return found
 
@@ -110,37 +133,38 @@ class Repository:
             elif path.is_file():
                 result.append(path)
             else:
-                raise UsageError(f"{path}: no such file or folder")
+                raise UsageError(f"{path}: no such file or folder: check the path")
         return result
 
     def load(self, paths: Iterable[Path] | None = None) -> Workspace:
         """Load every document, or the named ones plus every policy for context."""
-        every = self.discover()
+        every = self._walk()
         if paths is None:
             wanted = every
-            context: list[Path] = []
+            context: list[tuple[str, str]] = []
         else:
-            wanted = self.expand(paths)
-            named = {p.resolve() for p in wanted}
+            wanted = [(self.display(p), os.fspath(p)) for p in self.expand(paths)]
+            named = {shown for shown, _ in wanted}
             context = [
-                p for p in every
-                if p.resolve() not in named and not _INCIDENT_FILE.match(p.name)
+                (shown, path)
+                for shown, path in every
+                if shown not in named and not _INCIDENT_FILE.match(shown.rpartition("/")[2])
             ]
-        targets = [self._parse(p) for p in wanted]
-        documents = targets + [self._parse(p) for p in context]
+        targets = [self._parse(shown, path) for shown, path in wanted]
+        documents = targets + [self._parse(shown, path) for shown, path in context]
         incident_files: dict[str, list[str]] = defaultdict(list)
         rca_files: dict[str, list[str]] = defaultdict(list)
-        for path in {p.resolve(): p for p in [*every, *wanted]}.values():
-            match = _INCIDENT_FILE.match(path.name)
+        for shown in dict.fromkeys(shown for shown, _ in [*every, *wanted]):
+            match = _INCIDENT_FILE.match(shown.rpartition("/")[2])
             if match:
                 index = rca_files if match.group(2) else incident_files
-                index[match.group(1)].append(self.display(path))
+                index[match.group(1)].append(shown)
         return Workspace(self.root, documents, targets, dict(incident_files), dict(rca_files))
 
-    def _parse(self, path: Path) -> SourceDocument:
-        display = self.display(path)
+    def _parse(self, display: str, path: str) -> SourceDocument:
         try:
-            raw = path.read_bytes()
+            with open(path, "rb") as handle:  # noqa: PTH123 - a str path, no Path per file
+                raw = handle.read()
         except OSError as error:
             raise UsageError(f"{display}: cannot read: {error.strerror}") from None
         return parse_document(display, raw)

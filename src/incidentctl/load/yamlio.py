@@ -1,170 +1,423 @@
 """Reading YAML: a fast path for clean files and a located path for the rest.
 
 Round-trip parsing with ruamel.yaml is an order of magnitude slower than libyaml, so
-a clean file is read with PyYAML's ``CSafeLoader`` (with YAML 1.2 core-schema
-resolution, duplicate keys refused, timestamps left as text for the models to parse).
-Only when something is wrong, or a location is asked for, is the file parsed again
-with ruamel.yaml, whose node ``lc`` information gives line and column.
+a clean file is composed by libyaml (PyYAML's ``CParser``) with YAML 1.2 core-schema
+resolution and turned into plain values by a small constructor of our own: duplicate
+keys, anchors, aliases, merge keys, tags and non-text keys are not "clean", timestamps
+are left as text for the models to parse. Only when something is wrong, or a location
+is asked for, is the file parsed again with ruamel.yaml, whose node ``lc`` information
+gives line and column.
+
+Hostile input is bounded before anything is composed: files over 1 MiB are refused,
+and anchors (a "billion laughs" alias bomb) and nesting deeper than ``MAX_DEPTH`` are
+found by a streaming scan of parser events that stops at the first offence.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import re
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from yaml._yaml import CParser
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import AliasEvent, NodeEvent
+
+if TYPE_CHECKING:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError
 
 MAX_BYTES = 1024 * 1024
+MAX_DEPTH = 100
+"""Documents need a handful of levels; deeper nesting is refused before it is composed
+(libyaml's composer recurses in C and a deep enough file would crash the process)."""
 
 
-@dataclass(frozen=True, slots=True)
 class YamlProblem(Exception):
     """A file that cannot be read as one YAML document; 1-based position."""
 
-    line: int
-    col: int
-    rule: str
-    message: str
+    def __init__(self, line: int, col: int, rule: str, message: str) -> None:
+        super().__init__(line, col, rule, message)
+        self.line = line
+        self.col = col
+        self.rule = rule
+        self.message = message
 
+    def __str__(self) -> str:
+        return f"{self.line}:{self.col}: {self.rule} {self.message}"
+
+
+_ANCHOR_MESSAGE = "anchors and aliases (&name, *name) are not allowed: write the value out"
+_DEPTH_MESSAGE = (
+    f"the document is nested more than {MAX_DEPTH} levels deep: documents need only a "
+    "few levels, so check the indentation and brackets"
+)
 
 # -- the fast path ----------------------------------------------------------------------
 
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+_CORE_TAGS = frozenset({_STR, _INT, _FLOAT, _BOOL, _NULL, _SEQ, _MAP})
+_PLAIN = "?plain"
+"""The tag the fast path gives an untagged plain scalar: resolved only when it is a
+value (a key is the text as written), which halves the work of resolution."""
+_KEY_TAGS = frozenset({_PLAIN, _STR, _INT, _FLOAT, _BOOL, _NULL})
 
-class _CoreResolver(yaml.resolver.BaseResolver):
-    """YAML 1.2 core schema: only true/false are booleans, no sexagesimals, no timestamps."""
-
-
-_CoreResolver.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-_CoreResolver.add_implicit_resolver(
-    "tag:yaml.org,2002:int",
-    re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
-    list("-+0123456789"),
-)
-_CoreResolver.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(
-        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
-        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
-    ),
-    list("-+0123456789."),
-)
-_CoreResolver.add_implicit_resolver(
-    "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]
+# YAML 1.2 core schema: only true/false are booleans, no sexagesimals, no timestamps.
+_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+_BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False,
+          "FALSE": False}  # fmt: skip
+_INT_RE = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
+_FLOAT_RE = re.compile(
+    r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
 )
 
 
 class _Unclean(Exception):
-    """Raised inside the fast loader: let the located path explain what is wrong."""
+    """Raised by the fast path: let the located path explain what is wrong."""
 
 
-class _FastLoader(CParser, yaml.constructor.SafeConstructor, _CoreResolver):  # type: ignore[misc,name-defined]
-    def __init__(self, stream: str) -> None:
-        CParser.__init__(self, stream)
-        yaml.constructor.SafeConstructor.__init__(self)
-        _CoreResolver.__init__(self)
+class _Composer(CParser):
+    """libyaml's parser and composer, with the cheapest possible resolver.
 
-    def construct_object(self, node: Any, deep: bool = False) -> Any:
-        if node in self.constructed_objects:  # an alias: refused, and never expanded
-            raise _Unclean
-        return super().construct_object(node, deep=deep)
+    libyaml calls ``resolve`` for every node; it only tells plain scalars (resolved
+    later by ``_plain``) from quoted ones, which are text.
+    """
 
-    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
-        keys = [k.value for k, _ in node.value]
-        if len(set(keys)) != len(keys) or any(k.tag == "tag:yaml.org,2002:merge" for k, _ in node.value):
-            raise _Unclean
-        return super().construct_mapping(node, deep=deep)
+    def resolve(self, kind: Any, value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode:
+            return _PLAIN if implicit[0] else _STR
+        return _SEQ if kind is yaml.SequenceNode else _MAP
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        pass  # no path resolvers
+
+    def ascend_resolver(self) -> None:
+        pass
+
+
+def _plain(value: str) -> Any:
+    """An untagged plain scalar's value under the YAML 1.2 core schema."""
+    if value in _NULLS:
+        return None
+    first = value[0]
+    if first in "-+.0123456789":
+        if _INT_RE.fullmatch(value):
+            try:
+                return _int(value)
+            except ValueError:
+                return value  # over Python's 4300 digits: the model refuses it as it is
+        if _FLOAT_RE.fullmatch(value):
+            return _float(value)
+    elif first in "tTfF" and value in _BOOLS:
+        return _BOOLS[value]
+    return value
+
+
+def _int(text: str) -> int:
+    if text.startswith("0o"):
+        return int(text[2:], 8)
+    if text.startswith("0x"):
+        return int(text[2:], 16)
+    return int(text)  # YAML 1.2: 017 is seventeen, not an octal fifteen
+
+
+def _float(text: str) -> float:
+    special = text.lower().lstrip("+")
+    if special == ".inf":
+        return math.inf
+    if special == "-.inf":
+        return -math.inf
+    if special == ".nan":
+        return math.nan
+    return float(text)
+
+
+def _scalar(tag: str, value: str) -> Any:
+    """A scalar with an explicit core tag (``!!str 5``)."""
+    if tag == _STR:
+        return value
+    if tag == _NULL:
+        return None
+    if tag == _INT:
+        return _int(value)
+    if tag == _FLOAT:
+        return _float(value)
+    if tag == _BOOL and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise _Unclean
+
+
+def _construct(node: Any) -> Any:
+    """Plain values from a composed node; ``_Unclean`` for anything but the core schema."""
+    cls = node.__class__
+    tag = node.tag
+    if cls is yaml.ScalarNode:
+        if tag == _PLAIN:
+            return _plain(node.value)
+        return node.value if tag == _STR else _scalar(tag, node.value)
+    if cls is yaml.MappingNode and tag == _MAP:
+        mapping: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if (
+                key_node.__class__ is not yaml.ScalarNode
+                or key_node.tag not in _KEY_TAGS
+                or (key_node.tag == _PLAIN and key_node.value == "<<")
+            ):
+                raise _Unclean  # a list or mapping as a key, a tag, a merge key
+            # Keys are the text as written: ``1:`` and ``null:`` are keys "1" and "null".
+            key: str = key_node.value
+            if key in mapping:
+                raise _Unclean
+            mapping[key] = _construct(value_node)
+        return mapping
+    if cls is yaml.SequenceNode and tag == _SEQ:
+        return [_construct(item) for item in node.value]
+    raise _Unclean
+
+
+# Anchors and aliases start a node: at a line start, after white space, or after a flow
+# indicator. Text like "R&D" never matches; "*bold*" does, and only costs a scan.
+_MAYBE_ANCHOR = re.compile(r"(?:^|[\s\[{,])[&*][^\s\[\]{},]", re.MULTILINE)
+# Block nesting needs indentation or "- "/"? " prefixes: fewer than 30 such columns
+# and fewer than 30 brackets keep any document well inside MAX_DEPTH.
+_MAYBE_DEEP = re.compile(r"\n[ ?-]{30}")
+
+
+def _start(event: Any) -> tuple[int, int]:
+    mark = event.start_mark
+    return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+
+
+def _prescan(text: str) -> None:
+    """Refuse anchors, aliases and deep nesting from parser events, composing nothing."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+        cls = event.__class__
+        if cls is yaml.AliasEvent or getattr(event, "anchor", None) is not None:
+            raise YamlProblem(*_start(event), "yaml-anchor", _ANCHOR_MESSAGE)
+        if cls is yaml.MappingStartEvent or cls is yaml.SequenceStartEvent:
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise YamlProblem(*_start(event), "yaml-depth", _DEPTH_MESSAGE)
+        elif cls is yaml.MappingEndEvent or cls is yaml.SequenceEndEvent:
+            depth -= 1
+
+
+def _needs_prescan(text: str) -> bool:
+    return (
+        text.count("[") + text.count("{") > 30
+        or _MAYBE_DEEP.search(text) is not None
+        or _MAYBE_DEEP.match("\n" + text[:30]) is not None
+        or (("&" in text or "*" in text) and _MAYBE_ANCHOR.search(text) is not None)
+    )
 
 
 def fast_load(text: str) -> Any:
-    """Parse a clean file quickly, or raise ``_Unclean`` (or a YAML error) if it is not."""
-    if "&" in text or "*" in text:
-        # Anchors and aliases are refused; only files that could hold them pay for a look.
-        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
-            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                raise _Unclean
-    loader = _FastLoader(text)
+    """Parse a clean file quickly; ``_Unclean`` or a PyYAML error if it is not clean.
+
+    ``YamlProblem`` for anchors and deep nesting, which are never composed.
+    """
+    if _needs_prescan(text):
+        _prescan(text)
+    composer = _Composer(text)
     try:
-        return loader.get_single_data()
+        node = composer.get_single_node()
     finally:
-        loader.dispose()
+        composer.dispose()
+    if node is None:
+        return None
+    try:
+        return _construct(node)
+    except (ValueError, OverflowError):
+        raise _Unclean from None  # an explicit !!int or !!float that is not a number
 
 
 # -- the located path ------------------------------------------------------------------
+# ruamel.yaml is imported here only: validating clean files never loads it.
 
 
 def _rt() -> YAML:
+    from ruamel.yaml import YAML
+
     rt = YAML(typ="rt")
     rt.allow_duplicate_keys = False
     return rt
 
 
-def _mark(error: MarkedYAMLError) -> tuple[int, int]:
-    mark = error.problem_mark or error.context_mark
-    if mark is None:
-        return 1, 1
-    return mark.line + 1, mark.column + 1
+def _check_events(events: Iterable[Any]) -> None:
+    """What the fast path refuses, found in ruamel.yaml's events with its position."""
+    from ruamel.yaml.events import (
+        AliasEvent,
+        CollectionEndEvent,
+        CollectionStartEvent,
+        MappingStartEvent,
+        NodeEvent,
+        ScalarEvent,
+    )
+
+    open_collections: list[list[int]] = []  # per collection: [is a mapping, children]
+    for event in events:
+        if isinstance(event, CollectionEndEvent):
+            open_collections.pop()
+            if open_collections:
+                open_collections[-1][1] += 1
+            continue
+        if not isinstance(event, NodeEvent):
+            continue
+        line, col = _start(event)
+        parent = open_collections[-1] if open_collections else None
+        is_key = parent is not None and parent[0] == 1 and parent[1] % 2 == 0
+        if isinstance(event, AliasEvent) or event.anchor is not None:
+            raise YamlProblem(line, col, "yaml-anchor", _ANCHOR_MESSAGE)
+        tag = getattr(event, "tag", None)
+        if tag is not None and str(tag) not in _CORE_TAGS and str(tag) != "!":
+            shown = str(tag).replace("tag:yaml.org,2002:", "!!")
+            raise YamlProblem(
+                line,
+                col,
+                "yaml-tag",
+                f"the tag {shown} is not allowed: remove it; values are text, numbers, "
+                "true/false, null, lists and mappings",
+            )
+        if is_key and isinstance(event, CollectionStartEvent):
+            raise YamlProblem(
+                line,
+                col,
+                "yaml-key",
+                "a key must be text, not a list or mapping: write key: value",
+            )
+        if is_key and isinstance(event, ScalarEvent) and event.value == "<<" and not event.style:
+            raise YamlProblem(
+                line,
+                col,
+                "yaml-merge-key",
+                "merge keys (<<) are not allowed: write the keys out",
+            )
+        if isinstance(event, CollectionStartEvent):
+            open_collections.append([int(isinstance(event, MappingStartEvent)), 0])
+            if len(open_collections) > MAX_DEPTH:
+                raise YamlProblem(line, col, "yaml-depth", _DEPTH_MESSAGE)
+        elif parent is not None:
+            parent[1] += 1
 
 
-def located_load(text: str) -> Any:
-    """Parse with ruamel.yaml round-trip, raising ``YamlProblem`` with a position if needed."""
-    rt = _rt()
+def _position(text: str, index: int) -> tuple[int, int]:
+    """1-based line and column of a character index."""
+    index = max(0, min(index, len(text)))
+    line_start = text.rfind("\n", 0, index) + 1
+    return text.count("\n", 0, index) + 1, index - line_start + 1
+
+
+_SYNTAX_HINTS: tuple[tuple[str, str], ...] = (
+    ("'\\t'", "indent with spaces, not tabs"),
+    ("quoted scalar", "close the quotes"),
+    ("mapping values are not allowed", "quote a value that contains ': ', or fix the indentation"),
+    ("expected ',' or ']'", "close the list with ] or separate its items with commas"),
+    ("expected ',' or '}'", "close the mapping with } or separate its entries with commas"),
+    ("could not find expected ':'", "write key: value, or quote text that contains ': '"),
+    (
+        "expected <block end>",
+        "check the indentation: keys of one mapping, and items of "
+        "one list, start in the same column",
+    ),
+    ("cannot start any token", "quote the value"),
+    ("block mapping", "check the indentation"),
+    ("block collection", "check the indentation"),
+)
+
+
+def _syntax_message(error: MarkedYAMLError) -> str:
+    problem = " ".join(str(error.problem or error).split())
+    context = " ".join(str(error.context or "").split())
+    text = f"{problem} {context}"
+    hint = next((h for key, h in _SYNTAX_HINTS if key in text), "fix the YAML syntax here")
+    mark = error.context_mark
+    where = ""
+    if context and mark is not None and mark is not error.problem_mark:
+        where = f" ({context} at line {mark.line + 1}, column {mark.column + 1})"
+    return f"invalid YAML: {problem}{where}: {hint}"
+
+
+def located_load(text: str, rt: YAML | None = None) -> Any:
+    """Parse with ruamel.yaml round-trip, raising ``YamlProblem`` with a position if needed.
+
+    ``rt`` is the round-trip ``YAML`` to load with; editing passes one configured for
+    its layout (it must refuse duplicate keys, as the default one does).
+    """
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from ruamel.yaml.reader import ReaderError
+
+    rt = _rt() if rt is None else rt
     try:
-        for event in rt.parse(io.StringIO(text)):
-            if isinstance(event, AliasEvent) or (
-                isinstance(event, NodeEvent) and event.anchor is not None
-            ):
-                line, col = event.start_mark.line + 1, event.start_mark.column + 1
-                raise YamlProblem(
-                    line, col, "yaml-anchor",
-                    "anchors and aliases (&name, *name) are not allowed: write the value out",
-                )
+        _check_events(rt.parse(io.StringIO(text)))
         documents = list(rt.load_all(io.StringIO(text)))
+    except ReaderError as error:
+        line, col = _position(text, int(error.position))
+        code = error.character if isinstance(error.character, int) else 0
+        raise YamlProblem(
+            line,
+            col,
+            "yaml-syntax",
+            f"invalid YAML: the control character U+{code:04X} is not allowed: remove it, "
+            f'or write it as an escape such as "\\x{code:02x}" in double quotes',
+        ) from None
     except MarkedYAMLError as error:
-        line, col = _mark(error)
-        what = (error.problem or str(error)).strip()
-        if "duplicate key" in what or "found duplicate key" in str(error):
-            key = re.search(r'duplicate key "?([^"\n]*)"?', str(error))
+        mark = error.problem_mark or error.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        if "duplicate key" in str(error.problem):
+            key = re.search(r'duplicate key "?([^"\n]*)"?', str(error.problem))
             name = key.group(1) if key else ""
             raise YamlProblem(
-                line, col, "yaml-duplicate-key",
-                f"duplicate key {name!r}: each key may appear once in a mapping",
+                line,
+                col,
+                "yaml-duplicate-key",
+                f"duplicate key {name!r}: each key may appear once in a mapping; "
+                "remove or rename one of them",
             ) from None
-        raise YamlProblem(line, col, "yaml-syntax", f"invalid YAML: {what}") from None
+        raise YamlProblem(line, col, "yaml-syntax", _syntax_message(error)) from None
     except YAMLError as error:
-        raise YamlProblem(1, 1, "yaml-syntax", f"invalid YAML: {error}") from None
-    if len(documents) != 1 or documents[0] is None:
-        if not documents or documents[0] is None and len(documents) <= 1:
-            raise YamlProblem(1, 1, "yaml-empty", "the file holds no YAML document")
-        second = _second_document_line(text)
+        message = " ".join(str(error).split())
         raise YamlProblem(
-            second, 1, "yaml-multiple-documents",
+            1, 1, "yaml-syntax", f"invalid YAML: {message}: fix the YAML syntax"
+        ) from None
+    except ValueError as error:  # a scalar ruamel.yaml cannot convert, e.g. a huge number
+        raise YamlProblem(
+            1, 1, "yaml-syntax", f"a value cannot be read ({error}): shorten or quote it"
+        ) from None
+    if len(documents) != 1 or documents[0] is None:
+        if len(documents) <= 1:
+            raise YamlProblem(1, 1, "yaml-empty", "the file holds no YAML document")
+        raise YamlProblem(
+            _second_document_line(text),
+            1,
+            "yaml-multiple-documents",
             "the file holds more than one YAML document: keep one document per file",
         )
     return documents[0]
 
 
 def _second_document_line(text: str) -> int:
+    lines = text.split("\n")
     seen = 0
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.startswith("---"):
+    for number, line in enumerate(lines, start=1):
+        if line.startswith(("---", "...")):
             seen += 1
-            if seen == 2 or (seen == 1 and number > 1 and _has_content_before(text, number)):
+            if seen == 2 or (seen == 1 and _has_content_before(lines, number)):
                 return number
     return 1
 
 
-def _has_content_before(text: str, number: int) -> bool:
+def _has_content_before(lines: list[str], number: int) -> bool:
     return any(
-        line.strip() and not line.lstrip().startswith("#")
-        for line in text.splitlines()[: number - 1]
+        line.strip() and not line.lstrip().startswith(("#", "%")) for line in lines[: number - 1]
     )
 
 
@@ -172,24 +425,33 @@ def decode(raw: bytes) -> str:
     """Bytes to text, or ``YamlProblem`` for oversized or non-UTF-8 files."""
     if len(raw) > MAX_BYTES:
         raise YamlProblem(
-            1, 1, "file-too-large",
-            f"the file is {len(raw)} bytes; documents are limited to {MAX_BYTES} bytes (1 MiB)",
+            1,
+            1,
+            "file-too-large",
+            f"the file is {len(raw)} bytes, over the limit of {MAX_BYTES} bytes (1 MiB): "
+            "shorten it, e.g. link to long logs instead of pasting them",
         )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         before = raw[: error.start]
+        line_start = before.rfind(b"\n") + 1
         line = before.count(b"\n") + 1
-        col = len(before) - (before.rfind(b"\n") + 1) + 1
+        col = len(before[line_start:].decode("utf-8", errors="replace")) + 1
         raise YamlProblem(
-            line, col, "encoding",
+            line,
+            col,
+            "encoding",
             f"the file is not valid UTF-8 (byte 0x{raw[error.start]:02x}): save it as UTF-8",
         ) from None
     return text.removeprefix("\ufeff")
 
 
 def load_text(text: str) -> Any:
-    """The document's plain data: dicts, lists, str, int, float, bool, None."""
+    """The document's plain data: dicts with text keys, lists, str, int, float, bool, None.
+
+    ``YamlProblem`` if the text is not one clean YAML document.
+    """
     try:
         return fast_load(text)
     except (_Unclean, yaml.YAMLError):
@@ -197,17 +459,41 @@ def load_text(text: str) -> Any:
     return to_plain(located_load(text))
 
 
+def key_text(key: Any) -> str:
+    """A mapping key as the fast path reads it: the text as written."""
+    if isinstance(key, str):
+        return str(key)
+    if key is None:
+        return "null"
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return str(key)
+
+
 def to_plain(value: Any) -> Any:
     """ruamel.yaml's round-trip containers and scalars to plain Python values."""
     from datetime import date, datetime
 
     if isinstance(value, dict):
-        return {to_plain(k): to_plain(v) for k, v in value.items()}
+        plain: dict[str, Any] = {}
+        for key, item in value.items():
+            text = key_text(key)
+            if text in plain:
+                line, col = _key_position(value, key)
+                raise YamlProblem(
+                    line,
+                    col,
+                    "yaml-duplicate-key",
+                    f"duplicate key {text!r}: each key may appear once in a mapping; "
+                    "remove or rename one of them",
+                )
+            plain[text] = to_plain(item)
+        return plain
     if isinstance(value, list):
         return [to_plain(v) for v in value]
     if isinstance(value, datetime | date):
         # The fast path leaves timestamps as text; do the same here so both paths agree.
-        return _timestamp_text(value)
+        return value.isoformat()
     if isinstance(value, str):
         return str(value)
     if isinstance(value, bool):
@@ -219,9 +505,10 @@ def to_plain(value: Any) -> Any:
     return value
 
 
-def _timestamp_text(value: Any) -> str:
-    # ruamel.yaml's TimeStamp carries the offset it was written with in tzinfo.
-    return str(value.isoformat())
+def _key_position(mapping: Any, key: Any) -> tuple[int, int]:
+    lc = getattr(mapping, "lc", None)
+    pos = lc.key(key) if lc is not None else None
+    return (pos[0] + 1, pos[1] + 1) if pos is not None else (1, 1)
 
 
 def walk_locations(tree: Any, loc: tuple[str | int, ...]) -> tuple[int, int]:
@@ -233,19 +520,24 @@ def walk_locations(tree: Any, loc: tuple[str | int, ...]) -> tuple[int, int]:
     node = tree
     for part in loc:
         lc = getattr(node, "lc", None)
-        if isinstance(node, dict) and part in node and lc is not None:
-            pos = lc.key(part) if hasattr(lc, "key") else None
+        if isinstance(node, dict):
+            key: Any = part
+            if part not in node:
+                key = next((k for k in node if key_text(k) == part), _MISSING)
+                if key is _MISSING:
+                    break
+            pos = lc.key(key) if lc is not None else None
             if pos is not None:
                 line, col = pos[0] + 1, pos[1] + 1
-            node = node[part]
+            node = node[key]
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            if lc is not None:
-                pos = lc.item(part)
-                if pos is not None:
-                    line, col = pos[0] + 1, pos[1] + 1
+            pos = lc.item(part) if lc is not None else None
+            if pos is not None:
+                line, col = pos[0] + 1, pos[1] + 1
             node = node[part]
         else:
             break
     return line, col
 
 
+_MISSING = object()

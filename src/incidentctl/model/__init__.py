@@ -17,5 +17,13 @@ MODEL_BY_KIND: dict[str, type[Document]] = {
 }
 KINDS: tuple[str, ...] = tuple(MODEL_BY_KIND)
 
-__all__ = ["KINDS", "MODEL_BY_KIND", "RCA", "Calendar", "DefectPolicy", "Document", "Incident",
-           "SLAPolicy"]
+__all__ = [
+    "KINDS",
+    "MODEL_BY_KIND",
+    "RCA",
+    "Calendar",
+    "DefectPolicy",
+    "Document",
+    "Incident",
+    "SLAPolicy",
+]

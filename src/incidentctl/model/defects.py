@@ -22,7 +22,7 @@ class Route(Strict):
     services: Selector | list[str]
     github: Repo | None = None
     jira: JiraTarget | None = None
-    labels: list[str] = []
+    labels: list[str] = Field(default=[])
 
     @model_validator(mode="after")
     def _one_tracker(self) -> Route:
@@ -51,5 +51,5 @@ class DefectPolicy(Document):
     name: Name
     description: str = ""
     routes: Annotated[list[Route], Field(min_length=1)]
-    fix: dict[Severity, Hotfix | Literal["next-release"]] = {}
+    fix: dict[Severity, Hotfix | Literal["next-release"]] = Field(default={})
     release_train: ReleaseTrain | None = None

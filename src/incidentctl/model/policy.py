@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, StringConstraints, WithJsonSchema, model_validator
 
 from incidentctl.model.base import Document, Strict
-from incidentctl.model.types import Date, Duration, Handle, Percent, Severity, Status
+from incidentctl.model.types import Date, Duration, Handle, Percent, Severity, Status, shown
 
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 
@@ -68,9 +68,9 @@ class SLAPolicy(Document):
     priority: int = 0
     clock: Literal["landed", "authored"] = "landed"
     imports: Literal["declared", "commit"] = "declared"
-    pause_on: list[Status] = ["waiting"]
-    warn_at: list[Percent] = []
-    escalation: list[Escalation] = []
+    pause_on: list[Status] = Field(default=["waiting"])
+    warn_at: list[Percent] = Field(default=[])
+    escalation: list[Escalation] = Field(default=[])
     targets: dict[Severity, Target]
 
 
@@ -87,7 +87,8 @@ def parse_days(spec: str) -> list[int]:
         elif "-" in part:
             first, last = part.split("-", 1)
             start, end = _DAYS.index(first), _DAYS.index(last)
-            days.extend(range(start, end + 1) if start <= end else [*range(start, 7), *range(end + 1)])
+            wrapped = [*range(start, 7), *range(end + 1)]
+            days.extend(range(start, end + 1) if start <= end else wrapped)
         else:
             days.append(_DAYS.index(part))
     return sorted(set(days))
@@ -110,7 +111,7 @@ def _check_day_spec(value: str) -> str:
         parse_days(value)
     except ValueError:
         raise ValueError(
-            f"{value!r} is not a day or range of days: use mon, tue, wed, thu, fri, sat, sun, "
+            f"{shown(value)} is not a day or range of days: use mon, tue, wed, thu, fri, sat, sun, "
             "ranges like mon-fri, lists like sat,sun, or daily"
         ) from None
     return value
@@ -121,7 +122,8 @@ def _check_window(value: str) -> str:
         parse_window(value)
     except ValueError:
         raise ValueError(
-            f"{value!r} is not a time window: write HH:MM-HH:MM, e.g. 09:00-18:00 or 22:00-06:00"
+            f"{shown(value)} is not a time window: write HH:MM-HH:MM, e.g. 09:00-18:00 "
+            "or 22:00-06:00"
         ) from None
     return value
 
@@ -144,16 +146,18 @@ class Calendar(Document):
     name: Name
     description: str = ""
     timezone: str | None = None
-    hours: dict[DaySpec, list[Window]] = {}
-    holidays: list[Date | Holiday] = []
-    union: list[Name] = []
+    hours: dict[DaySpec, list[Window]] = Field(default={})
+    holidays: list[Date | Holiday] = Field(default=[])
+    union: list[Name] = Field(default=[])
 
     @model_validator(mode="after")
     def _hours_or_union(self) -> Calendar:
         if self.union:
             if self.hours or self.holidays or self.timezone:
-                raise ValueError("a union calendar has only union: hours, holidays and timezone "
-                                 "belong to the calendars it joins")
+                raise ValueError(
+                    "a union calendar has only union: hours, holidays and timezone "
+                    "belong to the calendars it joins"
+                )
         elif not self.hours:
             raise ValueError("a calendar needs hours (with a timezone) or a union of calendars")
         elif self.timezone is None:

@@ -30,9 +30,9 @@ class RCADetection(Strict):
 
 
 class Lessons(Strict):
-    went_well: list[Text] = []
-    went_wrong: list[Text] = []
-    got_lucky: list[Text] = []
+    went_well: list[Text] = Field(default=[])
+    went_wrong: list[Text] = Field(default=[])
+    got_lucky: list[Text] = Field(default=[])
 
 
 class Action(Strict):
@@ -59,12 +59,12 @@ class RCA(Document):
     summary: str = ""
     impact: Impact = Impact()
     trigger: str = ""
-    root_causes: list[RootCause] = []
-    contributing_factors: list[Text] = []
+    root_causes: list[RootCause] = Field(default=[])
+    contributing_factors: list[Text] = Field(default=[])
     detection: RCADetection = RCADetection()
     resolution: str = ""
     lessons: Lessons = Lessons()
-    actions: list[Action] = []
+    actions: list[Action] = Field(default=[])
     follow_up_at: Date | None = None
 
     @model_validator(mode="after")

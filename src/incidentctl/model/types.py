@@ -17,12 +17,23 @@ API_VERSION = "incidentctl/v1"
 Severity = Literal["SEV1", "SEV2", "SEV3", "SEV4", "NONPROD"]
 SEVERITIES: tuple[Severity, ...] = ("SEV1", "SEV2", "SEV3", "SEV4", "NONPROD")
 
-Status = Literal[
-    "open", "acknowledged", "mitigated", "waiting", "resolved", "closed", "cancelled"
-]
+Status = Literal["open", "acknowledged", "mitigated", "waiting", "resolved", "closed", "cancelled"]
 STATUSES: tuple[Status, ...] = (
-    "open", "acknowledged", "mitigated", "waiting", "resolved", "closed", "cancelled"
+    "open",
+    "acknowledged",
+    "mitigated",
+    "waiting",
+    "resolved",
+    "closed",
+    "cancelled",
 )
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """``repr(value)`` for a message, shortened: a pasted log must not flood the output."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 4]}...{text[-1]}"
+
 
 _UNIT_SECONDS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
 _DURATION_RE = re.compile(r"^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
@@ -58,7 +69,7 @@ class Duration:
             raise PydanticCustomError(
                 "duration",
                 "expected a duration such as 90s, 15m, 4h or 2h30m, got {value}",
-                {"value": repr(value)},
+                {"value": shown(value)},
             )
         text = value.strip()
         match = _DURATION_RE.match(text)
@@ -66,7 +77,7 @@ class Duration:
             raise PydanticCustomError(
                 "duration",
                 "{value} is not a duration: write it like 90s, 15m, 4h, 2h30m or 2d",
-                {"value": repr(value)},
+                {"value": shown(value)},
             )
         seconds = sum(
             int(amount) * _UNIT_SECONDS[unit]
@@ -75,7 +86,7 @@ class Duration:
         )
         if seconds <= 0:
             raise PydanticCustomError(
-                "duration", "{value} is not a positive duration", {"value": repr(value)}
+                "duration", "{value} is not a positive duration", {"value": shown(value)}
             )
         return cls(seconds, text)
 
@@ -122,26 +133,26 @@ def _parse_timestamp(value: object) -> datetime:
             raise PydanticCustomError(
                 "timestamp",
                 "{value} is not an ISO 8601 timestamp such as 2026-11-22T10:05:00Z",
-                {"value": repr(value)},
+                {"value": shown(value)},
             ) from None
     else:
         raise PydanticCustomError(
             "timestamp",
             "expected an ISO 8601 timestamp such as 2026-11-22T10:05:00Z, got {value}",
-            {"value": repr(value)},
+            {"value": shown(value)},
         )
     if isinstance(value, str) and len(value.strip()) == 10:
         raise PydanticCustomError(
             "timestamp",
             "{value} is a date, not a timestamp: add the time and offset, "
             "e.g. {value_text}T10:00:00Z",
-            {"value": repr(value), "value_text": value.strip()},
+            {"value": shown(value), "value_text": value.strip()},
         )
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise PydanticCustomError(
             "naive_timestamp",
             "{value} has no UTC offset: add Z or an offset such as +02:00",
-            {"value": repr(str(value))},
+            {"value": shown(str(value))},
         )
     return parsed
 
@@ -184,7 +195,7 @@ def _parse_date(value: object) -> object:
             return date.fromisoformat(value.strip())
         except ValueError:
             raise PydanticCustomError(
-                "date", "{value} is not a date such as 2026-12-24", {"value": repr(value)}
+                "date", "{value} is not a date such as 2026-12-24", {"value": shown(value)}
             ) from None
     return value
 
@@ -197,7 +208,7 @@ def _parse_percent(value: object) -> float:
         raise PydanticCustomError(
             "percent",
             "{value} is not a percentage: write it with a percent sign, e.g. {value}%",
-            {"value": repr(value)},
+            {"value": shown(value)},
         )
     if isinstance(value, str) and value.strip().endswith("%"):
         number = value.strip()[:-1].strip()
@@ -211,10 +222,10 @@ def _parse_percent(value: object) -> float:
             raise PydanticCustomError(
                 "percent",
                 "{value} is out of range: write a percentage above 0% and at most 1000%",
-                {"value": repr(value)},
+                {"value": shown(value)},
             )
     raise PydanticCustomError(
-        "percent", "{value} is not a percentage: write it like 75%", {"value": repr(value)}
+        "percent", "{value} is not a percentage: write it like 75%", {"value": shown(value)}
     )
 
 
@@ -249,7 +260,7 @@ def _check_handle(value: object) -> object:
     raise PydanticCustomError(
         "handle",
         "{value} is not a handle: write a user like @alice or a team like @org/leads",
-        {"value": repr(value)},
+        {"value": shown(value)},
     )
 
 

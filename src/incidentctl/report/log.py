@@ -57,7 +57,9 @@ def as_json(entries: Sequence[LogEntry], trailers: dict[str, list[tuple[str, str
                 "path": e.version.path,
                 "kind": e.kind,
                 "moved_from": e.moved_from,
-                "trailers": [{"key": k, "value": v} for k, v in trailers.get(e.version.stamp.sha, [])],
+                "trailers": [
+                    {"key": k, "value": v} for k, v in trailers.get(e.version.stamp.sha, [])
+                ],
                 "changes": [
                     {"field": c.path, "from": plain(c.old), "to": plain(c.new)} for c in e.changes
                 ],

@@ -26,8 +26,14 @@ def as_json(problems: Sequence[Problem], checked: int) -> str:
             "errors": sum(p.level == "error" for p in problems),
             "warnings": sum(p.level == "warning" for p in problems),
             "problems": [
-                {"path": p.path, "line": p.line, "col": p.col, "level": p.level,
-                 "rule": p.rule, "message": p.message}
+                {
+                    "path": p.path,
+                    "line": p.line,
+                    "col": p.col,
+                    "level": p.level,
+                    "rule": p.rule,
+                    "message": p.message,
+                }
                 for p in problems
             ],
         },

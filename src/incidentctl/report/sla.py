@@ -90,7 +90,8 @@ def as_json(board: Board, color: bool = False) -> str:
 def _progress(m: MetricResult) -> str:
     if m.target is None:
         return ""
-    return f"{format_duration(m.elapsed.total_seconds())} of {format_duration(m.target.total_seconds())}"
+    elapsed, target = m.elapsed.total_seconds(), m.target.total_seconds()
+    return f"{format_duration(elapsed)} of {format_duration(target)}"
 
 
 def _remaining(m: MetricResult) -> str:
@@ -122,16 +123,26 @@ def rows(board: Board) -> list[tuple[IncidentResult, MetricResult | None]]:
 def table(board: Board, color: bool = False) -> str:
     import click
 
-    header = ("INCIDENT", "SEV", "STATUS", "POLICY", "METRIC", "STATE", "ELAPSED", "REMAINING",
-              "DUE")
+    header = (
+        "INCIDENT",
+        "SEV",
+        "STATUS",
+        "POLICY",
+        "METRIC",
+        "STATE",
+        "ELAPSED",
+        "REMAINING",
+        "DUE",
+    )
     lines: list[tuple[str, ...]] = [header]
     for incident, m in rows(board):
         base = (incident.id, incident.severity, incident.status, incident.policy or "-")
         if m is None:
             lines.append((*base, "-", "n/a", incident.note or "no targets", "", ""))
         else:
-            lines.append((*base, m.metric, m.state, _progress(m), _remaining(m),
-                          _due(m, board.as_of)))
+            lines.append(
+                (*base, m.metric, m.state, _progress(m), _remaining(m), _due(m, board.as_of))
+            )
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     out = []
     for number, line in enumerate(lines):
@@ -150,8 +161,16 @@ def table(board: Board, color: bool = False) -> str:
     return "\n".join(out)
 
 
-_ICONS = {"breached": "🔴", "missed": "🔴", "at_risk": "🟠", "paused": "⏸️", "running": "🔵",
-          "met": "🟢", "pending": "⚪", "not_applicable": "⚪"}
+_ICONS = {
+    "breached": "🔴",
+    "missed": "🔴",
+    "at_risk": "🟠",
+    "paused": "⏸️",
+    "running": "🔵",
+    "met": "🟢",
+    "pending": "⚪",
+    "not_applicable": "⚪",
+}
 
 
 def markdown(board: Board, color: bool = False) -> str:
@@ -161,8 +180,10 @@ def markdown(board: Board, color: bool = False) -> str:
     ]
     for incident, m in rows(board):
         if m is None:
-            lines.append(f"| {incident.id} | {incident.severity} | {incident.status} | - | "
-                         f"n/a | {incident.note or 'no targets'} | | |")
+            lines.append(
+                f"| {incident.id} | {incident.severity} | {incident.status} | - | "
+                f"n/a | {incident.note or 'no targets'} | | |"
+            )
             continue
         lines.append(
             f"| {incident.id} | {incident.severity} | {incident.status} | {m.metric} | "
@@ -170,8 +191,11 @@ def markdown(board: Board, color: bool = False) -> str:
             f"{_due(m, board.as_of)} |"
         )
     lines.append("")
-    lines.append(f"_As of {iso(board.as_of)} on `{board.ref}`"
-                 + (f" at `{board.commit[:12]}`" if board.commit else "") + "._")
+    lines.append(
+        f"_As of {iso(board.as_of)} on `{board.ref}`"
+        + (f" at `{board.commit[:12]}`" if board.commit else "")
+        + "._"
+    )
     return "\n".join(lines)
 
 

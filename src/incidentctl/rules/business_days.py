@@ -25,12 +25,11 @@ def check(context: Context, rule: Rule) -> Iterator[Problem]:
                 continue
             for metric, duration in target.durations().items():
                 if duration.uses_days:
-                    hours = duration.seconds // 3600
                     yield doc.problem(
                         rule.id,
                         f"{metric}: {duration} counts days on the business-hours calendar "
-                        f"{target.calendar!r}, which is ambiguous: write it in hours "
-                        f"(e.g. {hours}h of business time) or use calendar 24x7",
+                        f"{target.calendar!r}, where a day is ambiguous: write the target in "
+                        "business hours (three 8-hour days are 24h) or use calendar 24x7",
                         ("targets", severity, metric),
                     )
 

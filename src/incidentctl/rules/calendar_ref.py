@@ -23,7 +23,7 @@ def _cycle(name: str, calendars: dict[str, Calendar]) -> list[str] | None:
 
     def visit(current: str) -> list[str] | None:
         if current in path:
-            return [*path[path.index(current):], current]
+            return [*path[path.index(current) :], current]
         calendar = calendars.get(current)
         if calendar is None:
             return None
@@ -42,28 +42,32 @@ def check(context: Context, rule: Rule) -> Iterator[Problem]:
     workspace = context.workspace
     calendars = workspace.calendars
     known = {*calendars, BUILTIN_CALENDAR}
+    also = workspace.unloaded_note(Calendar)
     for doc, policy in workspace.target_models(SLAPolicy):
         for severity, target in policy.targets.items():
-            if target.calendar not in known:
+            if target.calendar not in known and also is not None:
                 yield doc.problem(
                     rule.id,
-                    f"calendar {target.calendar!r} does not exist: known calendars are "
-                    f"{', '.join(sorted(known))}",
+                    f"calendar {target.calendar!r} does not exist: use one of "
+                    f"{', '.join(sorted(known))}, or add a Calendar named so{also}",
                     ("targets", severity, "calendar"),
                 )
     for doc, calendar in workspace.target_models(Calendar):
         for index, member in enumerate(calendar.union):
-            if member not in known:
+            if member not in known and also is not None:
                 yield doc.problem(
                     rule.id,
-                    f"calendar {member!r} does not exist: known calendars are "
-                    f"{', '.join(sorted(known))}",
+                    f"calendar {member!r} does not exist: use one of "
+                    f"{', '.join(sorted(known))}, or add a Calendar named so{also}",
                     ("union", index),
                 )
         cycle = _cycle(calendar.name, calendars)
         if cycle:
             yield doc.problem(
-                rule.id, f"the union is circular: {' -> '.join(cycle)}", ("union",)
+                rule.id,
+                f"the union is circular: {' -> '.join(cycle)}: a union joins calendars with "
+                "hours, never itself",
+                ("union",),
             )
         if calendar.timezone is not None:
             try:

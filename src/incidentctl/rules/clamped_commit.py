@@ -14,8 +14,8 @@ from collections.abc import Iterator
 
 from incidentctl.history.model import History
 from incidentctl.model import Incident
-from incidentctl.problems import Problem
 from incidentctl.model.types import iso
+from incidentctl.problems import Problem
 from incidentctl.rules.base import Context, Rule
 
 
@@ -36,5 +36,6 @@ def check(context: Context, rule: Rule) -> Iterator[Problem]:
                 )
 
 
-RULE = Rule("clamped-commit", "warning", "commits dated before their parent", check,
-            needs_history=True)
+RULE = Rule(
+    "clamped-commit", "warning", "commits dated before their parent", check, needs_history=True
+)

@@ -35,5 +35,6 @@ def check(context: Context, rule: Rule) -> Iterator[Problem]:
             )
 
 
-RULE = Rule("closed-immutable", "error", "closed incidents are immutable", check,
-            needs_history=True)
+RULE = Rule(
+    "closed-immutable", "error", "closed incidents are immutable", check, needs_history=True
+)

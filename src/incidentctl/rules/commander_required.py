@@ -23,8 +23,8 @@ def check(context: Context, rule: Rule) -> Iterator[Problem]:
         ):
             yield doc.problem(
                 rule.id,
-                f"an acknowledged {incident.severity} needs an incident commander: set "
-                "roles.commander (incidentctl ack ID --commander @handle)",
+                f"a {incident.severity} incident that is {incident.status} needs an incident "
+                "commander: set roles.commander to a handle such as @alice",
                 ("roles",) if "roles" in (doc.data or {}) else ("status",),
             )
 

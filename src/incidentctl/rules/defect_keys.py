@@ -22,7 +22,7 @@ def check(context: Context, rule: Rule) -> Iterator[Problem]:
                 yield doc.problem(
                     rule.id,
                     f"defect key {defect.key!r} is already used by defects[{first[defect.key]}]: "
-                    "keys are unique within an incident",
+                    "keys are unique within an incident, so rename one of them",
                     ("defects", index, "key"),
                 )
             first.setdefault(defect.key, index)

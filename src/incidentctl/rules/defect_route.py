@@ -10,21 +10,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from incidentctl.model import Incident
+from incidentctl.model import DefectPolicy, Incident
 from incidentctl.problems import Problem
 from incidentctl.rules.base import Context, Rule
 
 
 def check(context: Context, rule: Rule) -> Iterator[Problem]:
     policies = context.workspace.defect_policies
+    also = context.workspace.unloaded_note(DefectPolicy)
+    if also is None:
+        return  # a DefectPolicy that failed to load is reported; this may follow from it
     for doc, incident in context.workspace.target_models(Incident):
         for index, defect in enumerate(incident.defects):
             if not any(r.matches(defect.service) for p in policies for r in p.routes):
-                where = "no DefectPolicy exists" if not policies else "no DefectPolicy route"
                 yield doc.problem(
                     rule.id,
-                    f"{where} covers service {defect.service!r}: add it to a route's services "
-                    "in policies/defects.yaml",
+                    f"no DefectPolicy route covers service {defect.service!r}, so its defects "
+                    "have no tracker: add the service to a route's services in "
+                    f"policies/defects.yaml{also}",
                     ("defects", index, "service"),
                 )
 

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 
 from incidentctl.history.model import History
 from incidentctl.model import Incident
-from incidentctl.problems import Problem
 from incidentctl.model.types import iso
+from incidentctl.problems import Problem
 from incidentctl.rules.base import Context, Rule
 
 
@@ -39,5 +39,4 @@ def check(context: Context, rule: Rule) -> Iterator[Problem]:
             break
 
 
-RULE = Rule("id-reused", "error", "ids are never reused after deletion", check,
-            needs_history=True)
+RULE = Rule("id-reused", "error", "ids are never reused after deletion", check, needs_history=True)

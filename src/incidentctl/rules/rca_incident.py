@@ -18,14 +18,17 @@ from incidentctl.rules.base import Context, Rule
 def check(context: Context, rule: Rule) -> Iterator[Problem]:
     workspace = context.workspace
     for doc, rca in workspace.target_models(RCA):
-        for index, incident in enumerate(rca.incident_ids):
+        named: list[tuple[str, tuple[str | int, ...]]] = [
+            *([(rca.incident, ("incident",))] if rca.incident else []),
+            *((name, ("incidents", index)) for index, name in enumerate(rca.incidents or [])),
+        ]
+        for incident, loc in named:
             if incident not in workspace.incident_files:
-                loc: tuple[str | int, ...] = (
-                    ("incident",) if rca.incident == incident and index == 0
-                    else ("incidents", rca.incident_ids.index(incident) - (1 if rca.incident else 0))
-                )
                 yield doc.problem(
-                    rule.id, f"incident {incident} does not exist under incidents/", loc
+                    rule.id,
+                    f"incident {incident} does not exist: there is no {incident}.yaml under "
+                    "incidents/; check the id",
+                    loc,
                 )
         if doc.stem not in rca.incident_ids:
             yield doc.problem(

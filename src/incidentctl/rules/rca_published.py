@@ -22,8 +22,9 @@ def check(context: Context, rule: Rule) -> Iterator[Problem]:
         if not rca.root_causes:
             yield doc.problem(
                 rule.id,
-                "a published RCA names at least one root cause under root_causes:",
-                ("root_causes",) if "root_causes" in doc.data else ("status",),
+                "a published RCA needs at least one root cause: add root_causes with "
+                "category and description, or set status back to in-review",
+                ("root_causes",) if "root_causes" in (doc.data or {}) else ("status",),
             )
         for index, action in enumerate(rca.actions):
             if action.status != "open":
@@ -33,7 +34,7 @@ def check(context: Context, rule: Rule) -> Iterator[Problem]:
                 yield doc.problem(
                     rule.id,
                     f"open action {action.id!r} of a published RCA needs "
-                    f"{' and '.join(missing)}",
+                    f"{' and '.join(missing)}: add {' and '.join(missing)} to it",
                     ("actions", index),
                 )
 

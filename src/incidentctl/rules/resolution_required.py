@@ -1,7 +1,8 @@
 """``resolution-required``: resolved, closed and cancelled incidents say how they ended.
 
 Passing: ``status: resolved`` with ``resolution: {kind: fixed, summary: Rolled back 4.2.1}``;
-``status: cancelled`` with ``resolution: {kind: duplicate, summary: ..., duplicate_of: INC-2026-0041}``.
+``status: cancelled`` with ``resolution: {kind: duplicate, summary: ...,
+duplicate_of: INC-2026-0041}``.
 
 Failing: ``status: closed`` without ``resolution``; ``kind: duplicate`` without
 ``duplicate_of``; ``duplicate_of`` naming the incident itself or one that does not exist.
@@ -40,10 +41,12 @@ def check(context: Context, rule: Rule) -> Iterator[Problem]:
             )
         target = resolution.duplicate_of
         if target is not None and (target == incident.id or target not in known):
-            why = "itself" if target == incident.id else "an incident that does not exist"
-            yield doc.problem(
-                rule.id, f"duplicate_of names {why} ({target})", ("resolution", "duplicate_of")
+            why = (
+                "this incident itself: name the incident it duplicates"
+                if target == incident.id
+                else f"{target}, which does not exist under incidents/: check the id"
             )
+            yield doc.problem(rule.id, f"duplicate_of names {why}", ("resolution", "duplicate_of"))
 
 
 RULE = Rule("resolution-required", "error", "ended incidents need a resolution", check)

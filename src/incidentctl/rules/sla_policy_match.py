@@ -1,4 +1,4 @@
-"""``sla-policy-match``: exactly one highest-priority SLA policy applies to each production incident.
+"""``sla-policy-match``: one highest-priority SLA policy applies to each production incident.
 
 Passing: ``gold`` (priority 10, ``customers: [acme]``) and ``standard`` (priority 0,
 no selector); an ``acme`` incident gets ``gold``, every other one ``standard``.
@@ -26,17 +26,20 @@ def matching(
 
 def check(context: Context, rule: Rule) -> Iterator[Problem]:
     policies = context.workspace.policies
+    also = context.workspace.unloaded_note(SLAPolicy)
     for doc, incident in context.workspace.target_models(Incident):
         if incident.environment != "production" or incident.severity == "NONPROD":
             continue
         found = matching(policies, incident.customer, incident.environment, incident.services)
         if not found:
+            if also is None:
+                continue  # a policy that failed to load is reported; this may follow from it
             yield doc.problem(
                 rule.id,
                 "no SLA policy applies to this production incident "
                 f"(customer {incident.customer or 'none'}, services "
                 f"{', '.join(incident.services)}): add a policy whose applies_to matches, "
-                "or a default policy without applies_to",
+                f"or a default policy without applies_to{also}",
                 ("customer",) if incident.customer else ("environment",),
             )
             continue

@@ -22,8 +22,10 @@ def check(context: Context, rule: Rule) -> Iterator[Problem]:
     targets = {id(d) for d in workspace.targets}
     for kind in (SLAPolicy, Calendar, DefectPolicy):
         by_name: dict[str, list[SourceDocument]] = defaultdict(list)
-        for doc, model in workspace.models(kind):
-            by_name[model.name].append(doc)
+        for doc in workspace.documents:
+            model = doc.model
+            if isinstance(model, SLAPolicy | Calendar | DefectPolicy) and type(model) is kind:
+                by_name[model.name].append(doc)
         for name, docs in by_name.items():
             for doc in docs:
                 if id(doc) not in targets:
@@ -37,7 +39,7 @@ def check(context: Context, rule: Rule) -> Iterator[Problem]:
                     yield doc.problem(
                         rule.id,
                         f"{kind.__name__} name {name!r} is also used by {', '.join(others)}: "
-                        "names are unique per kind",
+                        "names are unique per kind, so rename one of them",
                         ("name",),
                     )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from incidentctl.model import Incident
+from incidentctl.model.types import iso
 from incidentctl.problems import Problem
 from incidentctl.rules.base import Context, Rule
 
@@ -21,15 +22,15 @@ def check(context: Context, rule: Rule) -> Iterator[Problem]:
             if index and update.at < incident.updates[index - 1].at:
                 yield doc.problem(
                     rule.id,
-                    f"update at {update.at.isoformat()} is earlier than the one before it "
-                    f"({incident.updates[index - 1].at.isoformat()}): keep updates in time order",
+                    f"update at {iso(update.at)} is earlier than the one before it "
+                    f"({iso(incident.updates[index - 1].at)}): keep updates in time order",
                     ("updates", index, "at"),
                 )
             if context.now is not None and update.at > context.now:
                 yield doc.problem(
                     rule.id,
-                    f"update at {update.at.isoformat()} is in the future "
-                    f"(now is {context.now.isoformat()})",
+                    f"update at {iso(update.at)} is in the future (now is {iso(context.now)}): "
+                    "fix its time",
                     ("updates", index, "at"),
                 )
 

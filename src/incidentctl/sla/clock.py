@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Literal
 
 from incidentctl.sla.calendar import BusinessCalendar
@@ -96,7 +97,7 @@ def measure(
     elapsed = ZERO
     breached_at: datetime | None = None
     running: list[tuple[datetime, datetime, BusinessCalendar]] = []
-    for a, b in zip(bounds, bounds[1:], strict=False):
+    for a, b in pairwise(bounds):
         phase = _phase_at(phases, a)
         target = rules.target(phase.severity)
         paused = phase.status in rules.pause_on

@@ -1,0 +1,181 @@
+"""Where the comments of a YAML text are, found independently of ruamel.yaml.
+
+libyaml's scanner (through PyYAML) yields every token with its position; whatever lies
+between tokens is white space or a comment (a ``#`` there always starts one). The text
+after a block scalar's indicator (``text: |  # note``) lies inside the scalar's token,
+so the first line of a block scalar is searched too. Formatting uses this to prove that nothing was
+lost, and to indent a comment line like the line it was aligned with.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import yaml
+from yaml import tokens as yt
+
+from incidentctl.load.yamlio import YamlProblem
+
+_COMMENT = re.compile(r"#[^\n]*")
+# Zero-width tokens that mark structure but hold no text of their own.
+_STRUCTURE = (
+    yt.StreamStartToken,
+    yt.StreamEndToken,
+    yt.BlockMappingStartToken,
+    yt.BlockSequenceStartToken,
+    yt.BlockEndToken,
+    yt.KeyToken,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    """A comment: 0-based line and column of its ``#``, its text without trailing space."""
+
+    line: int
+    col: int
+    text: str
+    own_line: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Scan:
+    """The comments of a text; per line holding tokens, the columns nodes start at; the
+    lines of block scalars' text, whose white space is content; and the lines that end
+    with a ``-`` whose item starts on a later line."""
+
+    comments: tuple[Comment, ...]
+    anchors: dict[int, tuple[int, ...]]
+    block_lines: frozenset[int]
+    dash_lines: frozenset[int]
+    _lines: list[int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_lines", sorted(self.anchors))
+
+    def neighbours(self, line: int) -> tuple[int | None, int | None]:
+        """The nearest lines before and after ``line`` that hold tokens."""
+        index = bisect.bisect_left(self._lines, line)
+        before = self._lines[index - 1] if index > 0 else None
+        at = index + (index < len(self._lines) and self._lines[index] == line)
+        after = self._lines[at] if at < len(self._lines) else None
+        return before, after
+
+
+def scan(text: str) -> Scan:
+    """Find the comments of ``text``; ``YamlProblem`` if libyaml cannot tokenise it."""
+    try:
+        tokens = list(yaml.scan(text, Loader=yaml.CSafeLoader))
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        raise YamlProblem(line, col, "yaml-syntax", f"invalid YAML: {error.problem}") from None
+    # Lines are counted here by "\n" alone, as the text is split when it is rewritten;
+    # YAML also breaks lines at U+0085, U+2028 and U+2029.
+    starts = _line_starts(text)
+    comments: list[Comment] = []
+    anchors: dict[int, list[int]] = {}
+    block_lines: set[int] = set()
+    last: dict[int, yt.Token] = {}
+    position = 0
+    after_entry = False
+    for token in tokens:
+        start, end = token.start_mark.index, token.end_mark.index
+        if start > position:
+            comments.extend(_comments_in(text, starts, position, start))
+        if isinstance(token, yt.ScalarToken) and token.style in ("|", ">"):
+            header_end = text.find("\n", start)
+            if header_end != -1 and header_end < end:
+                comments.extend(_comments_in(text, starts, start + 1, header_end))
+            body_end = _line_of(starts, end)
+            if not text[starts[body_end] : end].strip():
+                body_end -= 1  # the scalar ended with the line break before this line
+            block_lines.update(range(_line_of(starts, start) + 1, body_end + 1))
+        position = max(position, end)
+        if isinstance(token, _STRUCTURE):
+            continue
+        line = _line_of(starts, start)
+        last[line] = token
+        columns = anchors.setdefault(line, [])
+        if not columns or after_entry:
+            columns.append(start - starts[line])
+        after_entry = isinstance(token, yt.BlockEntryToken)
+    if position < len(text):
+        comments.extend(_comments_in(text, starts, position, len(text)))
+    return Scan(
+        tuple(comments),
+        {line: tuple(cols) for line, cols in anchors.items()},
+        frozenset(block_lines),
+        frozenset(n for n, token in last.items() if isinstance(token, yt.BlockEntryToken)),
+    )
+
+
+def _line_starts(text: str) -> list[int]:
+    return [0, *(m.end() for m in re.finditer("\n", text))]
+
+
+def _comments_in(text: str, starts: Sequence[int], begin: int, end: int) -> list[Comment]:
+    found = []
+    for match in _COMMENT.finditer(text, begin, end):
+        index = match.start()
+        line = _line_of(starts, index)
+        col = index - starts[line]
+        own_line = not text[starts[line] : index].strip()
+        found.append(Comment(line, col, match.group().rstrip(), own_line))
+    return found
+
+
+def _line_of(starts: Sequence[int], index: int) -> int:
+    return bisect.bisect_right(starts, index) - 1
+
+
+def flush_left(text: str, found: Scan) -> str:
+    """``text`` with every comment line moved to column 0.
+
+    ruamel.yaml writes a comment line at the column it was read at, which after
+    re-indentation can fall inside a block scalar and turn the comment into text;
+    column 0 never does, and ``realign`` then gives each its place.
+    """
+    lines = text.split("\n")
+    for comment in found.comments:
+        if comment.own_line:
+            lines[comment.line] = comment.text
+    return "\n".join(lines)
+
+
+def realign(before: Scan, after: Scan, text: str) -> str:
+    """Indent each comment line of ``text`` (whose scan is ``after``) as it was aligned.
+
+    A comment line that started at the column of a node on the next (or else the
+    previous) line of tokens in ``before`` starts at that node's new column; any other
+    is indented like the next line of tokens (or else the previous one). ``before`` and
+    ``after`` must hold the same comments in the same order.
+    """
+    lines = text.split("\n")
+    for old, new in zip(before.comments, after.comments, strict=True):
+        if new.own_line:
+            lines[new.line] = " " * _column(old, new, before, after) + new.text
+    return "\n".join(lines)
+
+
+def _column(old: Comment, new: Comment, before: Scan, after: Scan) -> int:
+    old_prev, old_next = before.neighbours(old.line)
+    new_prev, new_next = after.neighbours(new.line)
+    pairs = ((old_next, new_next), (old_prev, new_prev))
+    if old.own_line:
+        for old_line, new_line in pairs:
+            if old_line is None or new_line is None:
+                continue
+            columns = before.anchors[old_line]
+            if old.col in columns:
+                index = columns.index(old.col)
+                targets = after.anchors[new_line]
+                return targets[min(index, len(targets) - 1)]
+    # Never deeper than the next line: deeper, it could continue a block scalar above.
+    for line in (new_next, new_prev):
+        if line is not None:
+            return after.anchors[line][0]
+    return 0

@@ -1,0 +1,120 @@
+"""What one blob holds, reduced to what the replay needs; a blob is parsed at most once.
+
+A blob's content never changes, so what it parses to depends only on its id (and the
+version of this program): it is cached by blob id. The file's path is not part of it,
+problems are kept without one and given the path of each version that holds the blob.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from datetime import datetime
+from pathlib import PurePosixPath
+from typing import Any
+
+from incidentctl.history.model import CustomerUpdate, IncidentState, PolicyModel, RcaState
+from incidentctl.load import parse_document
+from incidentctl.model import RCA, Calendar, DefectPolicy, Incident, SLAPolicy
+from incidentctl.problems import Level, Problem
+
+POLICY_KINDS = ("SLAPolicy", "Calendar", "DefectPolicy")
+_SUFFIXES = (".rca.yaml", ".rca.yml", ".yaml", ".yml")
+
+# (line, col, level, rule, message) of a problem, without its path
+BlobProblem = tuple[int, int, Level, str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """A blob's document: its kind, its name, its state, or the problems that stopped it.
+
+    ``name`` is the incident id or policy name from the model, or from the raw data
+    when the model did not validate (None if there is none); ``state`` is an
+    ``IncidentState``, an ``RcaState`` or a policy model, None if the model did not
+    validate. RCAs are named by their file, not their content.
+    """
+
+    kind: str | None
+    name: str | None
+    state: IncidentState | RcaState | PolicyModel | None
+    problems: tuple[BlobProblem, ...] = ()
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return Parsed, (self.kind, self.name, self.state, self.problems)  # faster to load
+
+    def messages(self, path: str) -> list[str]:
+        return [Problem(path, *problem).render() for problem in self.problems]
+
+
+def file_stem(path: str) -> str:
+    """``INC-2026-0042`` for both ``.../INC-2026-0042.yaml`` and ``...rca.yaml``."""
+    name = PurePosixPath(path).name
+    for suffix in _SUFFIXES:
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def kind_from_path(path: str) -> str | None:
+    """The kind a file name suggests, for versions whose content says nothing usable."""
+    name = PurePosixPath(path).name
+    if name.endswith((".rca.yaml", ".rca.yml")):
+        return "RCA"
+    if name.startswith("INC-"):
+        return "Incident"
+    return None
+
+
+class Parser:
+    """Parses blobs into ``Parsed``, sharing equal values between the states it makes.
+
+    Successive versions of an incident mostly repeat its earlier fields and updates;
+    one object per distinct value keeps the replay, and its pickled cache, small.
+    """
+
+    def __init__(self) -> None:
+        self._shared: dict[Any, Any] = {}
+        self._times: dict[tuple[datetime, Any], datetime] = {}
+
+    def _share(self, value: Any) -> Any:
+        if isinstance(value, datetime):
+            # Equal instants with different offsets are equal: keep the offset apart.
+            return self._times.setdefault((value, value.utcoffset()), value)
+        if isinstance(value, str) or (
+            isinstance(value, tuple) and all(isinstance(v, str | CustomerUpdate) for v in value)
+        ):
+            value = tuple(self._share(v) for v in value) if isinstance(value, tuple) else value
+            return self._shared.setdefault(value, value)
+        if isinstance(value, CustomerUpdate):
+            return self._shared.setdefault(value, replace(value, at=self._share(value.at)))
+        return value
+
+    def parse(self, path: str, raw: bytes) -> Parsed:
+        doc = parse_document(path, raw)
+        model = doc.model
+        if isinstance(model, Incident):
+            state = IncidentState.of(model)
+            shared = self._shared.get(state)
+            if shared is None:
+                shared = replace(
+                    state, **{f.name: self._share(getattr(state, f.name)) for f in fields(state)}
+                )
+                self._shared[shared] = shared
+            return Parsed("Incident", model.id, shared)
+        if isinstance(model, RCA):
+            rca = RcaState.of(model)
+            return Parsed("RCA", None, self._shared.setdefault(rca, rca))
+        if isinstance(model, SLAPolicy | Calendar | DefectPolicy):
+            return Parsed(model.kind, model.name, model)
+        data = doc.data if isinstance(doc.data, dict) else {}
+        kind = data.get("kind")
+        name = data.get("id" if kind == "Incident" else "name")
+        problems = tuple((p.line, p.col, p.level, p.rule, p.message) for p in doc.problems) or (
+            (1, 1, "error", "document", "the document did not load"),
+        )
+        return Parsed(
+            kind if isinstance(kind, str) else None,
+            name if isinstance(name, str) else None,
+            None,
+            problems,
+        )

@@ -1,0 +1,288 @@
+"""Reading a Git repository in bulk: one ``git log`` for the history, one ``git cat-file``.
+
+Tree diffing is most of the cost of reading history, and ``git log --raw`` is the
+fastest way to get it (see PERFORMANCE.md): one process over every commit, merges
+diffed against their first parent, renames left as a delete plus an add (documents
+are followed by their id, not by their path). Paths are filtered here rather than
+with a pathspec, which made ``git log`` slower. Blob contents come from one
+persistent ``git cat-file --batch``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import tempfile
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from incidentctl.problems import UsageError
+
+YAML_SUFFIXES = (b".yaml", b".yml")
+_REGULAR_MODES = (b"100644", b"100755")
+# %x01 starts a commit; the header's fields are NUL-separated like the rest of -z output.
+_FORMAT = "--format=%x01%H %P%x00%at %ct%x00%an%x00%ae"
+_LOG_OPTIONS = (
+    "-c", "log.showRoot=true", "-c", "log.showSignature=false",
+    "log", "--no-color", "--no-ext-diff", "--no-relative", "--raw", "-z", "--no-renames",
+    "--no-abbrev", "--diff-merges=first-parent", _FORMAT,
+)  # fmt: skip
+_CHUNK = 1 << 20
+
+
+@dataclass(slots=True)
+class Commit:
+    """One commit as ``git log`` tells it; ``changes`` only for document files.
+
+    A change is ``(path, blob)``, with ``blob`` None when the path stopped being a
+    regular file (deleted, or replaced by a symbolic link or a submodule).
+    """
+
+    sha: str
+    parents: tuple[str, ...]
+    authored: int  # Unix seconds
+    committed: int
+    author: str  # "Name <email>"
+    changes: list[tuple[str, str | None]] = field(default_factory=list)
+
+
+def _environment() -> dict[str, str]:
+    env = dict(os.environ)
+    # Never wait for a password prompt, never page, and keep messages in one language.
+    env.update(GIT_TERMINAL_PROMPT="0", GIT_PAGER="cat", LC_ALL="C", GIT_OPTIONAL_LOCKS="0")
+    return env
+
+
+@dataclass(frozen=True)
+class Git:
+    """Git commands run in one repository; failures become ``UsageError``."""
+
+    root: Path
+    executable: str = "git"
+
+    def command(self, *args: str) -> list[str]:
+        return [self.executable, "-C", str(self.root), *args]
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+        try:
+            done = subprocess.run(
+                self.command(*args),
+                capture_output=True,
+                env=_environment(),
+                stdin=subprocess.DEVNULL,
+                check=False,
+            )
+        except FileNotFoundError:
+            raise UsageError(
+                f"cannot run {self.executable!r}: install Git and make sure it is on the PATH"
+            ) from None
+        if check and done.returncode != 0:
+            raise UsageError(f"git {args[0]} failed in {self.root}: {_first_line(done.stderr)}")
+        return done
+
+    def open(self, ref: str) -> tuple[Path, str | None]:
+        """The repository's common Git folder, and the commit ``ref`` names.
+
+        ``None`` for the commit when the repository has no commits at all; a ref that
+        names no commit in a repository with commits is a usage error.
+        """
+        if not ref or ref.startswith("-"):
+            raise UsageError(f"ref {ref!r} is not a valid Git revision")
+        done = self.run(
+            "rev-parse", "--path-format=absolute", "--git-common-dir",
+            "--verify", "--quiet", f"{ref}^{{commit}}",
+            check=False,
+        )  # fmt: skip
+        lines = done.stdout.decode("utf-8", "replace").splitlines()
+        if done.returncode != 0 and not lines:
+            message = _first_line(done.stderr)
+            if "not a git repository" in message.lower():
+                raise UsageError(
+                    f"{self.root} is not a Git repository: run incidentctl inside a clone "
+                    "of the incident repository, or name it with --root"
+                )
+            raise UsageError(f"cannot read the Git repository at {self.root}: {message}")
+        git_dir = Path(lines[0])
+        if done.returncode == 0 and len(lines) > 1:
+            return git_dir, lines[1].strip()
+        if not self.run("for-each-ref", "--count=1").stdout.strip():
+            return git_dir, None  # a repository without any commit yet
+        raise UsageError(
+            f"ref {ref!r} not found: it names no commit in {self.root}; "
+            "name an existing branch, tag or commit (git branch -a lists them)"
+        )
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        done = self.run("merge-base", "--is-ancestor", ancestor, descendant, check=False)
+        return done.returncode == 0
+
+    def log(self, revisions: Sequence[str], roots: Iterable[str]) -> Iterator[Commit]:
+        """Every commit reachable from ``revisions``, newest first, with document changes."""
+        prefixes = tuple(f"{root.strip('/')}/".encode() for root in roots)
+        args = self.command(*_LOG_OPTIONS, *revisions, "--")
+        with tempfile.TemporaryFile() as errors:
+            process = subprocess.Popen(
+                args, stdout=subprocess.PIPE, stderr=errors, stdin=subprocess.DEVNULL,
+                env=_environment(),
+            )  # fmt: skip
+            assert process.stdout is not None
+            complete = False
+            try:
+                yield from _parse_log(_chunks(process.stdout), prefixes)
+                complete = True
+            finally:
+                _finish(process, kill=not complete)
+            if process.returncode != 0:
+                errors.seek(0)
+                raise UsageError(f"git log failed in {self.root}: {_first_line(errors.read())}")
+
+
+def _chunks(stream: IO[bytes]) -> Iterator[bytes]:
+    read = stream.read1 if hasattr(stream, "read1") else stream.read
+    while chunk := read(_CHUNK):
+        yield chunk
+
+
+def _finish(process: subprocess.Popen[bytes], *, kill: bool) -> None:
+    """Close the pipes and reap the process; with ``kill``, stop it first (a reader quit)."""
+    if kill and process.poll() is None:
+        process.kill()
+    for stream in (process.stdin, process.stdout):
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                stream.close()
+    try:
+        process.wait(timeout=None if kill else 60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _parse_log(chunks: Iterable[bytes], prefixes: tuple[bytes, ...]) -> Iterator[Commit]:
+    """Commits from ``git log -z --raw`` output (see ``_FORMAT``).
+
+    The stream is NUL-separated tokens: a header (``\\x01sha parents``, ``at ct``,
+    name, email), then per change a raw entry (``:mode mode old new status``) and its
+    path. A path is always taken as the token after a raw entry, so no path can be
+    mistaken for a header.
+    """
+    commit: Commit | None = None
+    header: list[bytes] = []
+    raw: bytes | None = None
+    rest = b""
+    # One string per distinct path and author: the replay keeps them, and its cache too.
+    paths: dict[bytes, str] = {}
+    authors: dict[str, str] = {}
+    for chunk in chunks:
+        tokens = (rest + chunk).split(b"\0")
+        rest = tokens.pop()
+        for token in tokens:
+            if raw is not None:  # the path of the raw entry before
+                if token.startswith(prefixes) and token.endswith(YAML_SUFFIXES) and commit:
+                    fields = raw.split(b" ")
+                    blob = fields[3].decode() if fields[1] in _REGULAR_MODES else None
+                    path = paths.get(token)
+                    if path is None:
+                        path = paths[token] = token.decode("utf-8", "replace")
+                    commit.changes.append((path, blob))
+                raw = None
+            elif header:
+                header.append(token)
+                if len(header) == 4:
+                    commit = _commit(header)
+                    commit.author = authors.setdefault(commit.author, commit.author)
+                    header = []
+            elif token.startswith(b"\x01"):
+                if commit is not None:
+                    yield commit
+                    commit = None
+                header = [token[1:]]
+            else:
+                raw = token.lstrip(b"\n")
+    if rest:
+        raise UsageError("git log output ended in the middle of an entry")
+    if commit is not None:
+        yield commit
+
+
+def _commit(header: list[bytes]) -> Commit:
+    ids = header[0].decode().split(" ")
+    authored, committed = header[1].split(b" ")
+    name = header[2].decode("utf-8", "replace")
+    email = header[3].decode("utf-8", "replace")
+    return Commit(ids[0], tuple(p for p in ids[1:] if p), int(authored), int(committed),
+                  f"{name} <{email}>")  # fmt: skip
+
+
+def _first_line(stderr: bytes) -> str:
+    lines = [line.strip() for line in stderr.decode("utf-8", "replace").splitlines()]
+    for line in lines:
+        if line:
+            return line.removeprefix("fatal: ").removeprefix("error: ")
+    return "no message"
+
+
+class BlobReader:
+    """One ``git cat-file --batch`` process, kept for every blob a run reads."""
+
+    def __init__(self, git: Git) -> None:
+        self._git = git
+        self._process = subprocess.Popen(
+            git.command("cat-file", "--batch"),
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            env=_environment(),
+        )  # fmt: skip
+
+    def __enter__(self) -> BlobReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        process = self._process
+        # cat-file ends at the end of its input; closing its output too makes sure.
+        _finish(process, kill=False)
+
+    def read(self, sha: str) -> bytes:
+        for _, data in self.read_many([sha]):
+            return data
+        raise AssertionError("unreachable")
+
+    def read_many(self, shas: Sequence[str]) -> Iterator[tuple[str, bytes]]:
+        """The contents of ``shas``, in order; requests are written while answers are read."""
+        stdin, stdout = self._process.stdin, self._process.stdout
+        assert stdin is not None and stdout is not None
+        if not shas:
+            return
+
+        def request() -> None:
+            # A thread, so that neither pipe fills up while the other waits.
+            with contextlib.suppress(OSError, ValueError):
+                for start in range(0, len(shas), 1024):
+                    stdin.write("".join(f"{s}\n" for s in shas[start : start + 1024]).encode())
+                stdin.flush()
+
+        writer = threading.Thread(target=request, name="cat-file-requests", daemon=True)
+        writer.start()
+        try:
+            for sha in shas:
+                line = stdout.readline()
+                parts = line.split()
+                if len(parts) != 3:
+                    what = "stopped" if not line else line.decode("utf-8", "replace").strip()
+                    raise UsageError(
+                        f"cannot read blob {sha} from {self._git.root}: git cat-file {what}"
+                    )
+                size = int(parts[2])
+                data = stdout.read(size)
+                stdout.read(1)  # the newline after the contents
+                yield sha, data
+        finally:
+            if writer.is_alive():
+                self.close()  # unblocks the writer with a broken pipe
+            writer.join()

@@ -1,0 +1,115 @@
+"""Scaffolding a new incident (``incidentctl new``): the next free id and a valid first file.
+
+Ids are ``INC-YYYY-NNNN``: the year of the moment the incident is recorded (UTC) and
+one more than the highest number any file under ``incidents/`` uses for that year, so
+gaps are never filled and an id whose file was renamed (``.rca.yaml``, ``.md`` notes)
+is not reused. The file is written with an exclusive create: an existing file is never
+replaced, not even one that appeared between choosing the id and writing it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scalarstring import LiteralScalarString
+
+from incidentctl.edit.roundtrip import dump, timestamp
+from incidentctl.fsutil import atomic_write
+from incidentctl.load.document import parse_document
+from incidentctl.model.types import API_VERSION
+from incidentctl.problems import UsageError
+
+INCIDENTS = "incidents"
+SCHEMA = Path("schemas") / "incident.json"
+_USED_ID = re.compile(r"^INC-(\d{4})-(\d{4,})(?!\d)")
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentFields:
+    """What the person opening an incident says about it."""
+
+    title: str
+    summary: str
+    severity: str
+    services: tuple[str, ...]
+    source: str
+    channel: str
+    customer: str | None = None
+    environment: str | None = None  # default: production; non-production for NONPROD
+
+
+@dataclass(frozen=True, slots=True)
+class Scaffold:
+    """A new document: where it goes and what it holds."""
+
+    path: Path
+    text: str
+
+
+def next_incident_id(root: Path, year: int) -> str:
+    """The next free id of ``year``: 1 + the highest number of that year under incidents/."""
+    highest = 0
+    for _folder, dirnames, filenames in os.walk(root / INCIDENTS):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        for name in (*dirnames, *filenames):
+            match = _USED_ID.match(name)
+            if match and int(match.group(1)) == year:
+                highest = max(highest, int(match.group(2)))
+    return f"INC-{year:04d}-{highest + 1:04d}"
+
+
+def scaffold_incident(root: Path, fields: IncidentFields, now: datetime) -> Scaffold:
+    """The first version of the next incident, opened at ``now``; ``UsageError`` if invalid."""
+    year = now.astimezone(UTC).year
+    incident_id = next_incident_id(root, year)
+    path = root / INCIDENTS / str(year) / f"{incident_id}.yaml"
+    environment = fields.environment or (
+        "non-production" if fields.severity == "NONPROD" else "production"
+    )
+    document = CommentedMap()
+    document["apiVersion"] = API_VERSION
+    document["kind"] = "Incident"
+    document["id"] = incident_id
+    document["title"] = fields.title
+    document["summary"] = (
+        LiteralScalarString(fields.summary.strip() + "\n")
+        if "\n" in fields.summary.strip()
+        else fields.summary
+    )
+    document["severity"] = fields.severity
+    document["status"] = "open"
+    document["environment"] = environment
+    if fields.customer:
+        document["customer"] = fields.customer
+    document["services"] = CommentedSeq(fields.services)
+    detection = CommentedMap()
+    detection["source"] = fields.source
+    detection["channel"] = fields.channel
+    detection["reported_at"] = timestamp(now)
+    document["detection"] = detection
+    schema = Path(os.path.relpath(root / SCHEMA, path.parent)).as_posix()
+    text = f"# yaml-language-server: $schema={schema}\n{dump(document)}"
+    display = path.relative_to(root).as_posix()
+    problems = parse_document(display, text.encode("utf-8")).problems
+    if problems:
+        raise UsageError(
+            "the incident would not be valid, nothing was written: "
+            + "; ".join(p.message for p in problems)
+        )
+    return Scaffold(path, text)
+
+
+def write_scaffold(root: Path, scaffold: Scaffold) -> None:
+    """Create the file; ``UsageError`` if it exists, which is never overwritten."""
+    try:
+        atomic_write(scaffold.path, scaffold.text, exclusive=True)
+    except FileExistsError:
+        raise UsageError(
+            f"{scaffold.path.relative_to(root).as_posix()} already exists and was left as it "
+            "is: run the command again to take the next free id"
+        ) from None
