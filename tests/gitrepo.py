@@ -14,6 +14,7 @@ Build a repository from a list of steps, each with its dates and author::
     repo.shas[2]        # the merge commit; one sha per step, in order
     repo.head()         # the tip of main
     repo.apply(Commit("2026-03-02T11:00:00Z", delete=[INC]))   # more steps later
+    repo.clone(tmp_path / "ci", "--depth=2")                    # a clone, as CI makes
 
 Steps (every date is an aware ``datetime`` or an ISO 8601 string with an offset;
 ``date`` sets both the author and committer dates, ``author_date`` overrides the
@@ -37,6 +38,11 @@ author date; ``author``/``email`` are the author, and the committer too):
   or the index of an earlier step).
 - ``Reset(branch, target)``: move ``branch`` to ``target`` (a rev or a step index),
   as a force-push does; later steps build a rewritten history from there.
+
+``Repo``: ``path``; ``shas`` (one per step applied); ``apply(*steps)``;
+``git(*args, env=None) -> stdout``; ``head(branch="main")``; ``rev(rev_or_index)``;
+``clone(path, *options) -> Repo``; ``environment()`` (the env git runs with, for a
+subprocess of your own).
 
 Git runs with a fixed environment: no system or user configuration (``HOME`` is a
 folder beside the repository), ``init.defaultBranch=main``, no signing.
@@ -205,6 +211,12 @@ class Repo:
 
     def head(self, branch: str = "main") -> str:
         return self.git("rev-parse", f"refs/heads/{branch}")
+
+    def clone(self, path: Path, *options: str) -> Repo:
+        """A clone of this repository at ``path`` (``options`` such as ``--depth=2``)."""
+        url = self.path.resolve().as_uri()  # a URL, so that --depth is honoured
+        self.git("clone", "-q", *options, url, str(path))
+        return Repo(path)
 
     def rev(self, rev: Rev) -> str:
         return self.shas[rev] if isinstance(rev, int) else self.git("rev-parse", rev)

@@ -129,6 +129,22 @@ def test_merge_authored_at_is_the_commit_that_first_produced_the_blob(tmp_path: 
     assert stamp.landed_at == at(11)
 
 
+def test_a_change_made_by_the_merge_itself_is_authored_by_the_merge(tmp_path: Path) -> None:
+    repo = build_repo(
+        tmp_path / "repo",
+        [
+            Commit(at(10), files={INC: incident_yaml(ID)}),
+            Commit(at(10, 3), branch="pr", files={INC: incident_yaml(ID, status="acknowledged")}),
+            Merge("pr", at(10, 30), author_date=at(10, 29),
+                  files={INC: incident_yaml(ID, status="mitigated")}),
+        ],
+    )  # fmt: skip
+    history = replay(repo.path, cache=False)
+    assert statuses(history) == [(0, "open"), (1, "mitigated")]
+    stamp = history.incidents[ID].states[1][0]
+    assert (stamp.authored_at, stamp.landed_at, stamp.origin) == (at(10, 29), at(10, 30), None)
+
+
 def test_squash_merge_is_one_commit_authored_when_squashed(tmp_path: Path) -> None:
     repo = build_repo(
         tmp_path / "repo",
@@ -357,7 +373,7 @@ def test_only_documents_under_the_roots_count(tmp_path: Path) -> None:
 def test_progress_is_reported_while_parsing(lifecycle: Repo) -> None:
     calls: list[tuple[int, int]] = []
     replay(lifecycle.path, cache=False, progress=lambda done, total: calls.append((done, total)))
-    assert calls and calls[-1] == (4, 4)  # four distinct blobs on the first-parent chain
+    assert calls[-1] == (3, 3)  # three commits on the first-parent chain
 
 
 # -- errors ----------------------------------------------------------------------------
@@ -499,6 +515,28 @@ def test_an_ancestor_off_the_first_parent_chain_is_not_continued(lifecycle: Repo
     assert history.incidents[ID].states[1][0].authored_at == at(11)
 
 
+def test_replays_over_other_roots_are_cached_apart(lifecycle: Repo) -> None:
+    everything = replay(lifecycle.path)
+    policies_only = replay(lifecycle.path, roots=["policies"])
+    assert policies_only == replay(lifecycle.path, roots=["policies"], cache=False)
+    assert policies_only.incidents == {} and everything.incidents
+    assert replay(lifecycle.path) == everything
+    assert len(cache_files(lifecycle, "replay")) == 2
+
+
+def test_a_shallow_clone_is_marked_and_deepening_it_replays_again(
+    lifecycle: Repo, tmp_path: Path
+) -> None:
+    clone = lifecycle.clone(tmp_path / "ci", "--depth=2")
+    shallow = replay(clone.path)
+    assert shallow.shallow and shallow.commit_count == 2
+    assert statuses(shallow) == [(0, "acknowledged"), (1, "resolved")]
+    clone.git("fetch", "-q", "--unshallow")
+    deep = replay(clone.path)  # same head, more history: the cached replay is not it
+    assert not deep.shallow and deep.commit_count == 3
+    assert deep == replay(lifecycle.path, cache=False)
+
+
 def test_cache_false_neither_reads_nor_writes(lifecycle: Repo) -> None:
     replay(lifecycle.path, cache=False)
     assert not (lifecycle.path / ".git" / "incidentctl").exists()
@@ -521,3 +559,15 @@ def test_customer_updates_are_kept_in_the_state(tmp_path: Path) -> None:
     assert state is not None
     assert [(u.at, u.text) for u in state.customer_updates] == [(at(10, 10), "Investigating.")]
     assert state.reported_at == at(9, 55)
+
+
+def test_a_pickled_timeline_comes_back_equal_and_keeps_later_changes(lifecycle: Repo) -> None:
+    timeline = replay(lifecycle.path, cache=False).incidents[ID]
+    copy = pickle.loads(pickle.dumps(timeline))
+    assert copy == timeline
+    copy.states.pop()  # built from its pickle on first use, then changed
+    again = pickle.loads(pickle.dumps(copy))
+    assert again.states == timeline.states[:-1]
+    assert again.versions == timeline.versions and again.problems == []
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        _ = again.nothing

@@ -11,6 +11,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from incidentctl.history.model import (
     CustomerUpdate,
@@ -21,6 +23,8 @@ from incidentctl.history.model import (
     Timeline,
 )
 from incidentctl.model import Calendar, SLAPolicy
+from incidentctl.sla.calendar import build_calendar
+from incidentctl.sla.clock import Phase, Rules, measure
 from incidentctl.sla.engine import MetricResult, evaluate
 
 POLICY = SLAPolicy.model_validate(
@@ -294,3 +298,55 @@ def test_non_production_and_untargeted_metrics_are_not_applicable() -> None:
 @pytest.mark.parametrize("as_of, state", [("10:02", "running"), ("10:03", "at_risk")])
 def test_warn_at_marks_at_risk(as_of: str, state: str) -> None:
     assert metric(history(("10:00", {})), "acknowledge", as_of).state == state
+
+
+# -- properties of a clock -------------------------------------------------------------
+
+_BASE = datetime(2026, 3, 23, 6, 0, tzinfo=UTC)  # a Monday before the spring DST change
+_minutes = st.integers(min_value=0, max_value=14 * 24 * 60)
+
+
+def _rules(calendar: str) -> Rules:
+    built = build_calendar(calendar, {"berlin": BERLIN})
+    return Rules(
+        target=lambda severity: timedelta(hours=4),
+        calendar=lambda severity: built,
+        pause_on=frozenset({"waiting"}),
+        warn_at=None,
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    calendar=st.sampled_from(["24x7", "berlin"]),
+    as_of=_minutes,
+    pause=st.tuples(_minutes, _minutes).map(sorted),
+)
+def test_a_pause_never_increases_elapsed_time(calendar: str, as_of: int, pause: list[int]) -> None:
+    rules = _rules(calendar)
+    end = _BASE + timedelta(minutes=as_of)
+    running = [Phase(_BASE, "open", "SEV1")]
+    paused = [
+        *running,
+        Phase(_BASE + timedelta(minutes=pause[0]), "waiting", "SEV1"),
+        Phase(_BASE + timedelta(minutes=pause[1]), "acknowledged", "SEV1"),
+    ]
+    plain = measure(_BASE, None, end, running, rules)
+    with_pause = measure(_BASE, None, end, paused, rules)
+    assert with_pause.elapsed <= plain.elapsed
+    assert plain.elapsed <= end - _BASE  # never more than wall-clock time
+
+
+@settings(max_examples=150, deadline=None)
+@given(calendar=st.sampled_from(["24x7", "berlin"]), split=_minutes, rest=_minutes)
+def test_elapsed_time_is_additive_over_a_split(calendar: str, split: int, rest: int) -> None:
+    rules = _rules(calendar)
+    middle = _BASE + timedelta(minutes=split)
+    end = middle + timedelta(minutes=rest)
+    phases = [Phase(_BASE, "open", "SEV1")]
+    whole = measure(_BASE, end, end, phases, rules).elapsed
+    parts = (
+        measure(_BASE, middle, end, phases, rules).elapsed
+        + measure(middle, end, end, phases, rules).elapsed
+    )
+    assert whole == parts

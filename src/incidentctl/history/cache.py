@@ -85,9 +85,11 @@ def fingerprint() -> str:
 class Store:
     """The cache folder of one repository, for replays over ``roots``."""
 
-    def __init__(self, folder: Path, roots: tuple[str, ...]) -> None:
+    def __init__(self, folder: Path, roots: tuple[str, ...], shallow: str = "") -> None:
         self.folder = folder
         self.roots = roots
+        # A replay of a shallow clone is only good for the same shallow boundary.
+        self.shallow = hashlib.sha256(shallow.encode()).hexdigest() if shallow else ""
         self.fingerprint = fingerprint()
         self._blob_files: list[Path] = []
 
@@ -102,7 +104,11 @@ class Store:
         found: list[tuple[float, CachedHead]] = []
         for file in self._files("replay-"):
             header = self._header(file)
-            if header is None or header.get("roots") != self.roots:
+            if (
+                header is None
+                or header.get("roots") != self.roots
+                or header.get("shallow", "") != self.shallow
+            ):
                 continue
             with contextlib.suppress(OSError):
                 found.append((file.stat().st_mtime, CachedHead(header["head"], file)))
@@ -117,7 +123,12 @@ class Store:
         return payload
 
     def save_checkpoint(self, ref: str, checkpoint: Checkpoint) -> None:
-        header = {"roots": self.roots, "ref": ref, "head": checkpoint.history.head}
+        header = {
+            "roots": self.roots,
+            "ref": ref,
+            "head": checkpoint.history.head,
+            "shallow": self.shallow,
+        }
         self._write(self.checkpoint_file(ref), header, checkpoint)
         stale = sorted(self._files("replay-"), key=_mtime, reverse=True)[MAX_CHECKPOINTS:]
         for file in stale:

@@ -58,6 +58,15 @@ def _environment() -> dict[str, str]:
 
 
 @dataclass(frozen=True)
+class Opened:
+    """A repository opened at a ref: ``shallow`` is its shallow boundary, "" if complete."""
+
+    git_dir: Path
+    head: str | None
+    shallow: str
+
+
+@dataclass(frozen=True)
 class Git:
     """Git commands run in one repository; failures become ``UsageError``."""
 
@@ -84,21 +93,21 @@ class Git:
             raise UsageError(f"git {args[0]} failed in {self.root}: {_first_line(done.stderr)}")
         return done
 
-    def open(self, ref: str) -> tuple[Path, str | None]:
-        """The repository's common Git folder, and the commit ``ref`` names.
+    def open(self, ref: str) -> Opened:
+        """The repository's common Git folder, the commit ``ref`` names, and shallowness.
 
-        ``None`` for the commit when the repository has no commits at all; a ref that
-        names no commit in a repository with commits is a usage error.
+        The commit is None when the repository has no commits at all; a ref that names
+        no commit in a repository with commits is a usage error.
         """
         if not ref or ref.startswith("-"):
             raise UsageError(f"ref {ref!r} is not a valid Git revision")
         done = self.run(
-            "rev-parse", "--path-format=absolute", "--git-common-dir",
-            "--verify", "--quiet", f"{ref}^{{commit}}",
+            "rev-parse", "--is-shallow-repository", "--path-format=absolute",
+            "--git-common-dir", "--verify", "--quiet", f"{ref}^{{commit}}",
             check=False,
         )  # fmt: skip
         lines = done.stdout.decode("utf-8", "replace").splitlines()
-        if done.returncode != 0 and not lines:
+        if done.returncode != 0 and len(lines) < 2:
             message = _first_line(done.stderr)
             if "not a git repository" in message.lower():
                 raise UsageError(
@@ -106,11 +115,17 @@ class Git:
                     "of the incident repository, or name it with --root"
                 )
             raise UsageError(f"cannot read the Git repository at {self.root}: {message}")
-        git_dir = Path(lines[0])
-        if done.returncode == 0 and len(lines) > 1:
-            return git_dir, lines[1].strip()
+        git_dir = Path(lines[1])
+        shallow = ""
+        if lines[0].strip() == "true":
+            # The shallow boundary: a deeper fetch changes the history behind the same head.
+            with contextlib.suppress(OSError):
+                shallow = (git_dir / "shallow").read_text(encoding="ascii", errors="replace")
+            shallow = shallow or "shallow"
+        if done.returncode == 0 and len(lines) > 2:
+            return Opened(git_dir, lines[2].strip(), shallow)
         if not self.run("for-each-ref", "--count=1").stdout.strip():
-            return git_dir, None  # a repository without any commit yet
+            return Opened(git_dir, None, shallow)  # a repository without any commit yet
         raise UsageError(
             f"ref {ref!r} not found: it names no commit in {self.root}; "
             "name an existing branch, tag or commit (git branch -a lists them)"

@@ -8,7 +8,7 @@ when a command needs every field (``incidentctl log``).
 
 from __future__ import annotations
 
-import hashlib
+import gc
 import pickle
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -81,8 +81,6 @@ class IncidentState:
     milestones: tuple[tuple[str, datetime], ...]
     customer_updates: tuple[CustomerUpdate, ...]
     defect_keys: tuple[str, ...]
-    # A digest of the whole document, so that any edit (of a closed incident, say) shows.
-    digest: str = ""
 
     __reduce__ = _reduce_by_fields
 
@@ -110,9 +108,6 @@ class IncidentState:
                 CustomerUpdate(u.at, u.text) for u in incident.updates if u.audience == "customer"
             ),
             defect_keys=tuple(d.key for d in incident.defects),
-            digest=hashlib.blake2b(
-                incident.model_dump_json(by_alias=True).encode(), digest_size=16
-            ).hexdigest(),
         )
 
 
@@ -154,32 +149,54 @@ class Timeline:
     states: list[tuple[Stamp, IncidentState | None]] = field(default_factory=list)
     problems: list[tuple[Stamp, str]] = field(default_factory=list)
 
-    # Pickled (in the replay cache), a timeline keeps its versions, states and problems
-    # as one pickle of their own, unpickled on first use. A cached replay then loads in
-    # a fraction of the time, commands that look at a few incidents build only those,
-    # and a replay continued by a few commits pickles again only the timelines they
-    # touched.
+    # Pickled (in the replay cache), a timeline keeps its states (with its problems) and
+    # its versions as two pickles of their own, unpickled on first use. A cached replay
+    # then loads in a fraction of the time, the SLA engine never builds the versions,
+    # commands that look at a few incidents build only those, and a replay continued by
+    # a few commits pickles again only the timelines they touched.
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        packed = self.__dict__.get("_packed")
-        if packed is None:
-            lists = (self.versions, self.states, self.problems)
-            packed = pickle.dumps(lists, protocol=pickle.HIGHEST_PROTOCOL)
-        return _unpickle_timeline, (self.id, packed)
+        packed = self.__dict__
+        states = packed.get("_states") or _pack((self.states, self.problems))
+        versions = packed.get("_versions") or _pack(self.versions)
+        return _unpickle_timeline, (self.id, states, versions)
 
     def __getattr__(self, name: str) -> Any:
-        packed = self.__dict__.pop("_packed", None) if name in _PACKED else None
-        if packed is None:
+        # Only called for attributes not in the instance: the packed lists.
+        attributes = self.__dict__
+        key = "_versions" if name == "versions" else "_states" if name in _STATES else None
+        packed = attributes.get(key) if key else None
+        if key and packed is not None:
+            if key == "_versions":
+                attributes["versions"] = _unpack(packed)
+            else:
+                attributes.update(zip(_STATES, _unpack(packed), strict=True))
+            attributes.pop(key, None)
+        if name not in attributes:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        self.__dict__.update(zip(_PACKED, pickle.loads(packed), strict=True))
-        return self.__dict__[name]
+        return attributes[name]
 
 
-_PACKED = ("versions", "states", "problems")
+_STATES = ("states", "problems")
 
 
-def _unpickle_timeline(id: str, packed: bytes) -> Timeline:
+def _pack(value: Any) -> bytes:
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _unpack(data: bytes) -> Any:
+    # Many small objects at once: the cyclic collector would walk them all, for nothing.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return pickle.loads(data)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _unpickle_timeline(id: str, states: bytes, versions: bytes) -> Timeline:
     timeline = Timeline.__new__(Timeline)
-    timeline.__dict__.update(id=id, _packed=packed)
+    timeline.__dict__.update(id=id, _states=states, _versions=versions)
     return timeline
 
 
@@ -208,6 +225,9 @@ class History:
         default_factory=dict
     )
     problems: list[tuple[Stamp, str]] = field(default_factory=list)
+    # Read from a shallow clone: the oldest commits are missing, and the first version
+    # seen of a document may not be its first (CI should fetch the whole history).
+    shallow: bool = False
 
     def policies_at(self, seq: int) -> tuple[list[SLAPolicy], dict[str, Calendar]]:
         """The SLA policies and calendars as they stood after the commit at ``seq``."""

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from incidentctl.history.blobs import POLICY_KINDS, Parsed, Parser, file_stem, kind_from_path
-from incidentctl.history.cache import MAX_BLOB_FILES, Checkpoint, DocKey, Store
+from incidentctl.history.cache import FOLDER, MAX_BLOB_FILES, Checkpoint, DocKey, Store
 from incidentctl.history.git import BlobReader, Commit, Git
 from incidentctl.history.model import History, IncidentState, RcaState, Stamp, Timeline, VersionRef
 
@@ -44,16 +44,18 @@ def replay(
 
     Only ``.yaml``/``.yml`` files under ``roots`` are documents. With ``cache``, the
     result is kept under the Git folder: a run on the same head only loads it, a run
-    on a descendant replays only the new commits. ``progress(done, total)`` is called
-    while blobs are parsed. Raises ``UsageError`` if ``repo_root`` is not in a Git
-    repository or ``ref`` names no commit; an empty repository gives ``head`` None.
+    on a descendant replays only the new commits. While files are parsed,
+    ``progress(done, total)`` is told how many of the commits to replay have been read.
+    Raises ``UsageError`` if ``repo_root`` is not in a Git repository or ``ref`` names
+    no commit; an empty repository gives ``head`` None.
     """
     git = Git(Path(repo_root))
-    git_dir, head = git.open(ref)
+    opened = git.open(ref)
+    head = opened.head
     roots = tuple(r.strip("/").removeprefix("./") for r in roots)
     if head is None:
         return History(ref=ref, head=None)
-    store = Store(git_dir / "incidentctl", roots) if cache else None
+    store = Store(opened.git_dir / FOLDER, roots, opened.shallow) if cache else None
     if store is not None:
         found = _from_cache(git, store, head, roots, progress)
         if found is not None:
@@ -63,6 +65,7 @@ def replay(
             checkpoint.history.ref = ref
             return checkpoint.history
     checkpoint = _rebuild(git, store, ref, head, roots, progress)
+    checkpoint.history.shallow = bool(opened.shallow)
     if store is not None:
         store.save_checkpoint(ref, checkpoint)
     return checkpoint.history
@@ -91,7 +94,7 @@ def _from_cache(
         chain = _first_parent_chain(head, commits)
         if not chain or chain[0].parents[:1] != (candidate.head,):
             continue  # an ancestor, but not on the first-parent chain: that chain changed
-        parsed = _parse(git, _new_blobs(chain), progress)
+        parsed = _parse(git, _new_blobs(chain), len(chain), progress)
         _Replayer(checkpoint).run(chain, commits, parsed)
         # Incremental runs add small blob files; now and then they are folded into one.
         if store.blob_file_count() >= MAX_BLOB_FILES:
@@ -114,7 +117,8 @@ def _rebuild(
     chain = _first_parent_chain(head, commits)
     wanted = _new_blobs(chain)
     known = store.load_blobs() if store is not None else {}
-    fresh = _parse(git, {b: path for b, path in wanted.items() if b not in known}, progress)
+    missing = {blob: where for blob, where in wanted.items() if blob not in known}
+    fresh = _parse(git, missing, len(chain), progress)
     if store is not None and fresh:
         store.save_blobs({**known, **fresh}, compact=True)
     parsed = {b: fresh[b] if b in fresh else known[b] for b in wanted}
@@ -135,27 +139,31 @@ def _first_parent_chain(head: str, commits: Mapping[str, Commit]) -> list[Commit
     return chain
 
 
-def _new_blobs(chain: Sequence[Commit]) -> dict[str, str]:
-    """The blobs the chain's changes bring, each with the first path it appears at."""
-    wanted: dict[str, str] = {}
-    for commit in chain:
+def _new_blobs(chain: Sequence[Commit]) -> dict[str, tuple[str, int]]:
+    """The blobs the chain's changes bring, with the first path and commit they come in."""
+    wanted: dict[str, tuple[str, int]] = {}
+    for index, commit in enumerate(chain):
         for path, blob in commit.changes:
             if blob is not None and blob not in wanted:
-                wanted[blob] = path
+                wanted[blob] = (path, index)
     return wanted
 
 
-def _parse(git: Git, wanted: Mapping[str, str], progress: Progress | None) -> dict[str, Parsed]:
+def _parse(
+    git: Git, wanted: Mapping[str, tuple[str, int]], commits: int, progress: Progress | None
+) -> dict[str, Parsed]:
+    """Parse ``wanted`` in history order; progress is told in commits (of ``commits``)."""
     parser = Parser()
     parsed: dict[str, Parsed] = {}
-    total = len(wanted)
-    if not total:
-        return parsed
-    with BlobReader(git) as reader:
-        for done, (blob, raw) in enumerate(reader.read_many(list(wanted)), start=1):
-            parsed[blob] = parser.parse(wanted[blob], raw)
-            if progress is not None and (done % _PROGRESS_EVERY == 0 or done == total):
-                progress(done, total)
+    if wanted:
+        with BlobReader(git) as reader:
+            for done, (blob, raw) in enumerate(reader.read_many(list(wanted)), start=1):
+                path, index = wanted[blob]
+                parsed[blob] = parser.parse(path, raw)
+                if progress is not None and done % _PROGRESS_EVERY == 0:
+                    progress(index + 1, commits)
+    if progress is not None:
+        progress(commits, commits)
     return parsed
 
 

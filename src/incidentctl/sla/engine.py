@@ -124,15 +124,27 @@ def rca_states_for(history: History, incident_id: str) -> list[tuple[Stamp, RcaS
     return []
 
 
+Snapshot = tuple[list[SLAPolicy], dict[str, Calendar]]
+
+
 def evaluate_incident(
-    history: History, incident_id: str, as_of: datetime, cache: CalendarCache | None = None
+    history: History,
+    incident_id: str,
+    as_of: datetime,
+    cache: CalendarCache | None = None,
+    snapshot: Snapshot | None = None,
 ) -> IncidentResult | None:
+    """One incident's metrics as of ``as_of``.
+
+    ``snapshot`` replaces the policies and calendars it is judged by (by default those
+    on the branch when it opened): ``audit`` asks what a later policy would have said.
+    """
     timeline = history.incidents[incident_id]
     life = [(s, st) for s, st in current_life(timeline.states) if s.landed_at <= as_of]
     if not life:
         return None
     state = life[-1][1]
-    policies, calendars = history.policies_at(life[0][0].seq)
+    policies, calendars = snapshot if snapshot is not None else history.policies_at(life[0][0].seq)
     result = IncidentResult(
         state.id, state.title, state.severity, state.status, state.customer, None, []
     )

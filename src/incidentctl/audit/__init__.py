@@ -1,0 +1,1 @@
+"""``incidentctl audit``: the integrity of the audited branch's history, from history alone."""
