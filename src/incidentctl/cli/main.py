@@ -56,6 +56,8 @@ class LazyGroup(click.Group):
         "fmt": "incidentctl.cli.fmt",
         "sla": "incidentctl.cli.sla",
         "log": "incidentctl.cli.log",
+        "audit": "incidentctl.cli.audit",
+        "github": "incidentctl.cli.github",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

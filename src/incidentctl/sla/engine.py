@@ -7,7 +7,7 @@ was opened (SPEC §3), chosen by its current customer, environment and services.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -87,12 +87,18 @@ class CalendarCache:
         return built
 
 
-def evaluate(history: History, as_of: datetime, ids: Iterable[str] | None = None) -> Board:
+def evaluate(
+    history: History,
+    as_of: datetime,
+    ids: Iterable[str] | None = None,
+    skip: Collection[str] = frozenset(),
+) -> Board:
+    """Judge every incident (or ``ids``) as of ``as_of``; ``skip`` names known results."""
     wanted = set(ids) if ids is not None else None
     cache = CalendarCache()
     results = []
     for incident_id in sorted(history.incidents):
-        if wanted is not None and incident_id not in wanted:
+        if (wanted is not None and incident_id not in wanted) or incident_id in skip:
             continue
         result = evaluate_incident(history, incident_id, as_of, cache)
         if result is not None:

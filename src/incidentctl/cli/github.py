@@ -1,0 +1,124 @@
+"""``incidentctl github comment|watch``: the GitHub Actions glue (SPEC §6).
+
+Both talk to the REST API at ``GITHUB_API_URL`` with ``GITHUB_TOKEN``; a failure of
+GitHub ends the command with exit 2 and a message saying what to do.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from incidentctl.cli.main import TIMESTAMP, now_or
+from incidentctl.github.comment import DEFAULT_BOT_LOGIN
+
+BOT_LOGIN_HELP = "The login the workflow's token posts as; only its comments count."
+
+
+@click.group("github")
+def command() -> None:
+    """Post the pull-request comment and the SLA escalations on GitHub."""
+
+
+@command.command("comment")
+@click.option(
+    "--artifact",
+    "folder",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The pull-request workflow's artifact: comment.md and pr-number.",
+)
+@click.option(
+    "--event",
+    "event_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The workflow_run event payload (default: $GITHUB_EVENT_PATH).",
+)
+@click.option("--repo", default=None, help="owner/repo (default: $GITHUB_REPOSITORY).")
+@click.option("--bot-login", default=DEFAULT_BOT_LOGIN, show_default=True, help=BOT_LOGIN_HELP)
+def comment(folder: Path, event_path: Path | None, repo: str | None, bot_login: str) -> int:
+    """Create or update the one SLA comment on the artifact's pull request."""
+    from incidentctl.github import comment as sticky
+    from incidentctl.trackers.github import GitHub
+
+    artifact = sticky.read_artifact(folder)
+    if event_path is None and os.environ.get("GITHUB_EVENT_PATH"):
+        event_path = Path(os.environ["GITHUB_EVENT_PATH"])
+    event = sticky.load_event(event_path) if event_path is not None else None
+    number = sticky.pull_request_number(artifact, event)
+    name = sticky.repository(repo, os.environ, event)
+    body = sticky.sticky_body(artifact.body, sticky.summary_url(event))
+    with GitHub.from_env(name) as github:
+        planned = sticky.plan_sticky(github.comments(number), body, bot_login)
+        if planned.action == "create":
+            done = github.comment(number, planned.body)
+        elif planned.action == "update" and planned.comment is not None:
+            done = github.edit_comment(number, planned.comment.id, planned.body)
+        else:
+            assert planned.comment is not None
+            done = planned.comment
+    verb = {"create": "created", "update": "updated", "unchanged": "unchanged:"}[planned.action]
+    click.echo(f"{name}#{number}: {verb} the SLA comment {done.url}")
+    return 0
+
+
+@command.command("watch")
+@click.option("--ref", default="main", show_default=True, help="The audited branch or ref.")
+@click.option(
+    "--at", "as_of", type=TIMESTAMP, default=None, help="Judge as of TIME (default: now)."
+)
+@click.option("--repo", default=None, help="owner/repo (default: $GITHUB_REPOSITORY).")
+@click.option("--bot-login", default=DEFAULT_BOT_LOGIN, show_default=True, help=BOT_LOGIN_HELP)
+@click.option("--dry-run", is_flag=True, help="Read GitHub and say what would be posted.")
+@click.pass_obj
+def watch(
+    root: Path, ref: str, as_of: datetime | None, repo: str | None, bot_login: str, dry_run: bool
+) -> int:
+    """Warn each open incident's tracking issue of SLA thresholds crossed, once each."""
+    from incidentctl.github import watch as sla_watch
+    from incidentctl.history.replay import replay
+    from incidentctl.problems import UsageError
+    from incidentctl.sla.engine import evaluate
+    from incidentctl.trackers.github import GitHub, server_url_from
+
+    name = repo or os.environ.get("GITHUB_REPOSITORY")
+    if not name:
+        raise UsageError("which repository? pass --repo owner/repo (or set GITHUB_REPOSITORY)")
+    history = replay(root, ref)
+    board = evaluate(history, now_or(as_of))
+    policies = sla_watch.policies_for(history, board)
+    links = sla_watch.Links(
+        server_url_from(os.environ), name, board.commit, sla_watch.incident_paths(history)
+    )
+    with GitHub.from_env(name) as github:
+        tracking = sla_watch.tracking_issues(github.labelled(sla_watch.TRACKING_LABEL))
+        wanted = {c.incident.id for c in sla_watch.crossings(board, policies)}
+        posted: set[str] = set()
+        for incident_id in sorted(wanted & tracking.keys()):
+            comments = github.comments(tracking[incident_id].number)
+            posted |= sla_watch.posted_keys(comments, bot_login)
+        actions = sla_watch.plan(board, policies, tracking, posted, links)
+        numbers = {incident_id: issue.number for incident_id, issue in tracking.items()}
+        for action in actions:
+            line = sla_watch.describe(action)
+            if dry_run:
+                click.echo(f"would {line}")
+                continue
+            if isinstance(action, sla_watch.OpenIssue):
+                issue = github.create(action.title, action.body, action.labels)
+                numbers[action.incident] = issue.number
+                line = f"{action.incident}: opened tracking issue {issue.url}"
+            elif isinstance(action, sla_watch.PostComment):
+                posted_comment = github.comment(numbers[action.incident], action.body)
+                line = f"{line}: {posted_comment.url}"
+            else:
+                state = "closed" if isinstance(action, sla_watch.CloseIssue) else "open"
+                github.set_state(action.number, state)
+            click.echo(line)
+    if not actions:
+        click.echo(f"nothing to post ({len(board.incidents)} incident(s) on {ref})")
+    return 0

@@ -1,0 +1,355 @@
+"""The scheduled SLA watch: warn the chain of command before (and when) an SLA breaks.
+
+For every incident that is not resolved, closed or cancelled, each metric's current
+cycle has used a fraction of its target (elapsed / target; a breach counts as 100 %
+whatever the target did afterwards). A policy's thresholds are its ``warn_at``
+fractions, its escalation fractions, and 100 % (the breach). When the current cycle
+has crossed thresholds nobody was told about yet, one comment goes to the incident's
+tracking issue, mentioning every handle of the escalation entries at or below the
+highest threshold crossed (a ``warn_at`` without an escalation entry mentions nobody).
+
+Exactly once per (incident, metric, cycle, threshold): every comment carries a hidden
+marker ``<!-- incidentctl:watch INC-…/metric/cycle/percent -->`` per threshold it
+reports, and a threshold whose marker is already on the issue (in a comment by the
+bot) is skipped. Reruns, a second run, or a run that crashed after posting therefore
+never post twice. Two runs at the same time could; the workflow's concurrency group
+serialises them.
+
+The tracking issue carries the label ``incident-tracking`` and the marker
+``<!-- incidentctl:incident INC-… -->`` in its body. It is opened the first time an
+incident needs a comment, reopened if a comment is due on a closed one, and closed
+by the first run that finds the incident resolved, closed or cancelled.
+
+``plan`` is pure: the SLA board, the policies, the tracking issues and the markers
+already posted in, the actions to take out; the CLI carries them out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import PurePosixPath
+from urllib.parse import quote
+
+from incidentctl.history.model import History
+from incidentctl.model import SLAPolicy
+from incidentctl.model.types import format_duration, iso
+from incidentctl.sla.clock import Cycle
+from incidentctl.sla.engine import ENDED, Board, IncidentResult, current_life
+from incidentctl.trackers import Comment, TrackedIssue
+
+TRACKING_LABEL = "incident-tracking"
+BREACH = 1.0
+_WATCH_RE = re.compile(r"<!-- incidentctl:watch (\S+) -->")
+_INCIDENT_RE = re.compile(r"<!-- incidentctl:incident (\S+) -->")
+_MAX_TITLE = 200
+
+
+def tracking_marker(incident_id: str) -> str:
+    return f"<!-- incidentctl:incident {incident_id} -->"
+
+
+def percent(fraction: float) -> str:
+    return f"{round(fraction * 100, 4):g}"
+
+
+def watch_key(incident_id: str, metric: str, cycle: int, threshold: float) -> str:
+    """The identity of one warning: ``INC-2026-0042/resolve/1/75`` (cycles count from 1)."""
+    return f"{incident_id}/{metric}/{cycle}/{percent(threshold)}"
+
+
+def watch_marker(key: str) -> str:
+    return f"<!-- incidentctl:watch {key} -->"
+
+
+@dataclass(frozen=True, slots=True)
+class Threshold:
+    at: float
+    notify: tuple[str, ...]  # handles, each with its @
+
+    @property
+    def breach(self) -> bool:
+        return self.at >= BREACH
+
+
+def thresholds(policy: SLAPolicy) -> list[Threshold]:
+    """The policy's thresholds, lowest first, each with whom it notifies."""
+    fractions = sorted({*policy.warn_at, *(e.at for e in policy.escalation), BREACH})
+    found = []
+    for at in fractions:
+        handles: dict[str, None] = {}
+        for entry in sorted(policy.escalation, key=lambda e: e.at):
+            if entry.at <= at:
+                handles.update((f"@{h.lstrip('@')}", None) for h in entry.notify)
+        found.append(Threshold(at, tuple(handles)))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Crossing:
+    """The current cycle of one metric of one open incident, and the thresholds it passed."""
+
+    incident: IncidentResult
+    metric: str
+    number: int  # the cycle, counting from 1
+    cycle: Cycle
+    crossed: tuple[Threshold, ...]  # lowest first
+
+    def key(self, threshold: Threshold) -> str:
+        return watch_key(self.incident.id, self.metric, self.number, threshold.at)
+
+
+def fraction_used(cycle: Cycle) -> float | None:
+    """Elapsed / target of a cycle; None without a target."""
+    if cycle.target is None or cycle.target <= timedelta(0):
+        return None
+    return cycle.elapsed / cycle.target
+
+
+def is_open(incident: IncidentResult) -> bool:
+    return incident.status not in ENDED
+
+
+def crossings(board: Board, policies: Mapping[str, SLAPolicy]) -> list[Crossing]:
+    """Every current cycle of an open incident that has crossed one of its thresholds."""
+    found = []
+    for incident in board.incidents:
+        policy = policies.get(incident.id)
+        if policy is None or not is_open(incident):
+            continue
+        levels = thresholds(policy)
+        for metric in incident.metrics:
+            if not metric.cycles:
+                continue
+            cycle = metric.cycles[-1]
+            used = fraction_used(cycle)
+            if cycle.stopped_at is not None or used is None:
+                continue
+            crossed = tuple(t for t in levels if _crossed(t, cycle, used))
+            if crossed:
+                found.append(Crossing(incident, metric.metric, len(metric.cycles), cycle, crossed))
+    return found
+
+
+def _crossed(threshold: Threshold, cycle: Cycle, used: float) -> bool:
+    # A breach stays a breach after a downgrade raised the target (SPEC §4).
+    if threshold.at <= BREACH and cycle.breached_at is not None:
+        return True
+    return used > threshold.at if threshold.at == BREACH else used >= threshold.at
+
+
+def policies_for(history: History, board: Board) -> dict[str, SLAPolicy]:
+    """The SLA policy each incident on the board is judged by, as the engine chose it.
+
+    The engine names it; this finds it among the policies on the branch when the
+    incident was opened (SPEC §3), as ``evaluate_incident`` does.
+    """
+    found = {}
+    for incident in board.incidents:
+        timeline = history.incidents.get(incident.id)
+        if incident.policy is None or timeline is None:
+            continue
+        life = [s for s, _ in current_life(timeline.states) if s.landed_at <= board.as_of]
+        if not life:
+            continue
+        policies, _ = history.policies_at(life[0].seq)
+        policy = next((p for p in policies if p.name == incident.policy), None)
+        if policy is not None:
+            found[incident.id] = policy
+    return found
+
+
+def incident_paths(history: History) -> dict[str, str]:
+    """Where each incident's file is in the newest version of the branch."""
+    return {
+        incident_id: timeline.versions[-1].path
+        for incident_id, timeline in history.incidents.items()
+        if timeline.versions
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Links:
+    """How to link an incident's file: ``{server}/{repo}/blob/{commit}/{path}``."""
+
+    server_url: str
+    repo: str
+    commit: str | None
+    paths: Mapping[str, str]
+
+    def incident_file(self, incident_id: str) -> str | None:
+        path = self.paths.get(incident_id)
+        if path is None or self.commit is None:
+            return None
+        quoted = quote(str(PurePosixPath(path)), safe="/")
+        return f"{self.server_url.rstrip('/')}/{self.repo}/blob/{self.commit}/{quoted}"
+
+
+def tracking_issues(issues: Iterable[TrackedIssue]) -> dict[str, TrackedIssue]:
+    """Each incident's tracking issue, by the marker in its body: an open one first,
+    else the oldest."""
+    found: dict[str, TrackedIssue] = {}
+    for issue in issues:
+        match = _INCIDENT_RE.search(issue.body)
+        if match is None:
+            continue
+        incident_id = match.group(1)
+        known = found.get(incident_id)
+        if known is None or (known.state != "open" and issue.state == "open"):
+            found[incident_id] = issue
+    return found
+
+
+def posted_keys(comments: Iterable[Comment], bot_login: str) -> set[str]:
+    """The warnings already posted: markers in the bot's comments (anyone else's do not count)."""
+    return {
+        key
+        for comment in comments
+        if comment.author == bot_login
+        for key in _WATCH_RE.findall(comment.body)
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class OpenIssue:
+    incident: str
+    title: str
+    body: str
+    labels: tuple[str, ...] = (TRACKING_LABEL,)
+
+
+@dataclass(frozen=True, slots=True)
+class ReopenIssue:
+    incident: str
+    number: int
+
+
+@dataclass(frozen=True, slots=True)
+class PostComment:
+    incident: str
+    metric: str
+    keys: tuple[str, ...]
+    threshold: float  # the highest one reported
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class CloseIssue:
+    incident: str
+    number: int
+
+
+Action = OpenIssue | ReopenIssue | PostComment | CloseIssue
+
+
+def plan(
+    board: Board,
+    policies: Mapping[str, SLAPolicy],
+    tracking: Mapping[str, TrackedIssue],
+    posted: Collection[str],
+    links: Links,
+) -> list[Action]:
+    """What to do, in order: per incident, open or reopen its issue, comment, or close it."""
+    due: dict[str, list[Crossing]] = {}
+    for crossing in crossings(board, policies):
+        fresh = tuple(t for t in crossing.crossed if crossing.key(t) not in posted)
+        if fresh:
+            kept = Crossing(crossing.incident, crossing.metric, crossing.number,
+                            crossing.cycle, fresh)  # fmt: skip
+            due.setdefault(crossing.incident.id, []).append(kept)
+    actions: list[Action] = []
+    for incident in board.incidents:
+        issue = tracking.get(incident.id)
+        if not is_open(incident):
+            if issue is not None and issue.state == "open":
+                actions.append(CloseIssue(incident.id, issue.number))
+            continue
+        pending = due.get(incident.id)
+        if not pending:
+            continue
+        if issue is None:
+            actions.append(_open_issue(incident, links))
+        elif issue.state != "open":
+            actions.append(ReopenIssue(incident.id, issue.number))
+        for crossing in pending:
+            top = crossing.crossed[-1]
+            actions.append(
+                PostComment(
+                    incident.id,
+                    crossing.metric,
+                    tuple(crossing.key(t) for t in crossing.crossed),
+                    top.at,
+                    comment_body(crossing, links),
+                )
+            )
+    return actions
+
+
+def _open_issue(incident: IncidentResult, links: Links) -> OpenIssue:
+    title = f"{incident.id}: {incident.title}"
+    if len(title) > _MAX_TITLE:
+        title = title[: _MAX_TITLE - 1] + "…"
+    url = links.incident_file(incident.id)
+    lines = [
+        tracking_marker(incident.id),
+        f"Tracking issue of **{incident.id}**: {incident.title}",
+        "",
+        "`incidentctl github watch` posts the SLA warnings and escalations of this incident "
+        "here, and closes this issue once the incident is resolved.",
+    ]
+    if url:
+        lines += ["", f"Incident file: {url}"]
+    return OpenIssue(incident.id, title, "\n".join(lines) + "\n")
+
+
+def _when(value: datetime | None) -> str:
+    return iso(value) or "unknown"
+
+
+def comment_body(crossing: Crossing, links: Links) -> str:
+    """One warning (or breach) comment, with a marker per threshold it reports."""
+    incident, cycle, top = crossing.incident, crossing.cycle, crossing.crossed[-1]
+    target = format_duration(cycle.target.total_seconds()) if cycle.target else "?"
+    used = fraction_used(cycle) or 0.0
+    what = f"`{crossing.metric}` of **{incident.id}** ({incident.severity}, {incident.status})"
+    cycle_note = f" (cycle {crossing.number})" if crossing.number > 1 else ""
+    lines = [watch_marker(crossing.key(t)) for t in crossing.crossed]
+    if top.breach:
+        over = cycle.elapsed - cycle.target if cycle.target is not None else timedelta(0)
+        by = f", over by **{format_duration(over.total_seconds())}**" if over > timedelta(0) else ""
+        lines.append(
+            f"### SLA breached: {incident.id} {crossing.metric}\n\n"
+            f"{what} breached its {target} target{cycle_note} "
+            f"since **{_when(cycle.breached_at)}**{by} "
+            f"({format_duration(cycle.elapsed.total_seconds())} elapsed)."
+        )
+    else:
+        remaining = cycle.remaining or timedelta(0)
+        due = f", due {_when(cycle.due_at)}" if cycle.due_at is not None else ""
+        lines.append(
+            f"### SLA warning: {incident.id} {crossing.metric} at {percent(top.at)}%\n\n"
+            f"{what} has used **{int(used * 100)}%** of its {target} target{cycle_note}: "
+            f"{format_duration(remaining.total_seconds())} remaining{due}."
+        )
+    if cycle.state == "paused":
+        lines.append("\nThe clock is paused for now.")
+    if top.notify:
+        lines.append(f"\nEscalation at {percent(top.at)}%: {' '.join(top.notify)}")
+    url = links.incident_file(incident.id)
+    if url:
+        lines.append(f"\nIncident file: {url}")
+    return "\n".join(lines) + "\n"
+
+
+def describe(action: Action) -> str:
+    """One line for the CLI's report of an action."""
+    if isinstance(action, OpenIssue):
+        return f"{action.incident}: open a tracking issue"
+    if isinstance(action, ReopenIssue):
+        return f"{action.incident}: reopen tracking issue #{action.number}"
+    if isinstance(action, CloseIssue):
+        return f"{action.incident}: close tracking issue #{action.number} (incident ended)"
+    kind = "breach" if action.threshold >= BREACH else f"{percent(action.threshold)}%"
+    return f"{action.incident}: comment on {action.metric} ({kind})"

@@ -1,0 +1,104 @@
+"""Settled SLA results, kept between runs so a board of thousands of old incidents is fast.
+
+An incident whose every metric is met, missed or not applicable has no clock left
+running: judged again later it gives the same figures, until its history changes.
+Its JSON is kept under the Git folder (``<git dir>/incidentctl/settled-*.pickle``)
+keyed by the last commit that changed the incident or its RCA, and reused only when
+the board is judged at or after the instant it was computed. Like the replay cache,
+nothing in the file is trusted: a file of another program version, or one that does
+not load, is ignored and rewritten.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import pickle
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from incidentctl.history.model import History
+from incidentctl.sla.engine import IncidentResult, rca_states_for
+
+SETTLED_STATES = frozenset({"met", "missed", "not_applicable"})
+FORMAT = 1
+
+Key = tuple[str, str, int]
+
+
+def is_settled(result: IncidentResult) -> bool:
+    return bool(result.metrics) and all(m.state in SETTLED_STATES for m in result.metrics)
+
+
+def incident_key(history: History, incident_id: str) -> Key:
+    """What the result of an incident depends on in its history: its and its RCA's last change."""
+    states = history.incidents[incident_id].states
+    rca = rca_states_for(history, incident_id)
+    return (
+        states[-1][0].sha if states else "",
+        rca[-1][0].sha if rca else "",
+        len(states) + 1000 * len(rca),
+    )
+
+
+@dataclass
+class SettledResults:
+    """Per incident: the key it was computed for, when, and its JSON object."""
+
+    path: Path | None
+    fingerprint: str
+    entries: dict[str, tuple[Key, datetime, dict[str, Any]]] = field(default_factory=dict)
+    changed: bool = False
+
+    @classmethod
+    def load(cls, folder: Path | None, ref: str, fingerprint: str) -> SettledResults:
+        if folder is None:
+            return cls(None, fingerprint)
+        name = hashlib.sha256(ref.encode()).hexdigest()[:16]
+        path = folder / f"settled-{name}.pickle"
+        results = cls(path, fingerprint)
+        # a cache that does not load is rebuilt
+        with contextlib.suppress(Exception), path.open("rb") as handle:
+            header = pickle.load(handle)
+            if header == (FORMAT, fingerprint):
+                entries = pickle.load(handle)
+                if isinstance(entries, dict):
+                    results.entries = entries
+        return results
+
+    def reusable(self, history: History, as_of: datetime) -> dict[str, dict[str, Any]]:
+        found = {}
+        for incident_id, (key, computed_at, data) in self.entries.items():
+            if (
+                incident_id in history.incidents
+                and as_of >= computed_at
+                and key == incident_key(history, incident_id)
+            ):
+                found[incident_id] = data
+        return found
+
+    def remember(
+        self, history: History, result: IncidentResult, as_of: datetime, data: dict[str, Any]
+    ) -> None:
+        if is_settled(result):
+            self.entries[result.id] = (incident_key(history, result.id), as_of, data)
+            self.changed = True
+
+    def save(self) -> None:
+        if self.path is None or not self.changed:
+            return
+        with contextlib.suppress(OSError):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, temp = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    pickle.dump((FORMAT, self.fingerprint), handle)
+                    pickle.dump(self.entries, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                Path(temp).replace(self.path)
+            except BaseException:
+                Path(temp).unlink(missing_ok=True)
+                raise
