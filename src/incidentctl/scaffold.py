@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,9 +52,17 @@ class Scaffold:
     text: str
 
 
-def next_incident_id(root: Path, year: int) -> str:
-    """The next free id of ``year``: 1 + the highest number of that year under incidents/."""
+def next_incident_id(root: Path, year: int, used: Iterable[str] = ()) -> str:
+    """The next free id of ``year``: 1 + the highest number of that year under incidents/.
+
+    ``used`` adds ids known from elsewhere, such as the audited branch's history, so an
+    id whose file was deleted is never handed out again.
+    """
     highest = 0
+    for name in used:
+        match = _USED_ID.match(name)
+        if match and int(match.group(1)) == year:
+            highest = max(highest, int(match.group(2)))
     for _folder, dirnames, filenames in os.walk(root / INCIDENTS):
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         for name in (*dirnames, *filenames):
@@ -63,10 +72,12 @@ def next_incident_id(root: Path, year: int) -> str:
     return f"INC-{year:04d}-{highest + 1:04d}"
 
 
-def scaffold_incident(root: Path, fields: IncidentFields, now: datetime) -> Scaffold:
+def scaffold_incident(
+    root: Path, fields: IncidentFields, now: datetime, used: Iterable[str] = ()
+) -> Scaffold:
     """The first version of the next incident, opened at ``now``; ``UsageError`` if invalid."""
     year = now.astimezone(UTC).year
-    incident_id = next_incident_id(root, year)
+    incident_id = next_incident_id(root, year, used)
     path = root / INCIDENTS / str(year) / f"{incident_id}.yaml"
     environment = fields.environment or (
         "non-production" if fields.severity == "NONPROD" else "production"
@@ -75,18 +86,16 @@ def scaffold_incident(root: Path, fields: IncidentFields, now: datetime) -> Scaf
     document["apiVersion"] = API_VERSION
     document["kind"] = "Incident"
     document["id"] = incident_id
-    document["title"] = fields.title
-    document["summary"] = (
-        LiteralScalarString(fields.summary.strip() + "\n")
-        if "\n" in fields.summary.strip()
-        else fields.summary
-    )
+    document["title"] = fields.title.strip()
+    summary = fields.summary.strip()
+    # Several lines are kept as they were typed, in a block.
+    document["summary"] = LiteralScalarString(summary + "\n") if "\n" in summary else summary
     document["severity"] = fields.severity
     document["status"] = "open"
     document["environment"] = environment
-    if fields.customer:
-        document["customer"] = fields.customer
-    document["services"] = CommentedSeq(fields.services)
+    if fields.customer and fields.customer.strip():
+        document["customer"] = fields.customer.strip()
+    document["services"] = CommentedSeq(s.strip() for s in fields.services)
     detection = CommentedMap()
     detection["source"] = fields.source
     detection["channel"] = fields.channel

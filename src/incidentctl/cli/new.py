@@ -88,7 +88,7 @@ def command(
         customer=customer or None,
         environment=environment,
     )
-    scaffold = scaffold_incident(root, fields, now_or(now))
+    scaffold = scaffold_incident(root, fields, now_or(now), _ids_in_history(root))
     write_scaffold(root, scaffold)
     click.echo(_shown(scaffold.path))
     return 0
@@ -110,3 +110,14 @@ def _shown(path: Path) -> str:
     """The path as the shell that ran the command can use it."""
     relative = os.path.relpath(path)
     return path.as_posix() if relative.startswith("..") else Path(relative).as_posix()
+
+
+def _ids_in_history(root: Path) -> list[str]:
+    """Every incident id the audited branch ever had (deleted ones too), if there is one."""
+    from incidentctl.history.replay import replay
+    from incidentctl.problems import UsageError
+
+    try:
+        return list(replay(root, "main").incidents)
+    except UsageError:
+        return []  # not a Git repository, or no main yet: the files alone decide

@@ -3,13 +3,14 @@
 libyaml's scanner (through PyYAML) yields every token with its position; whatever lies
 between tokens is white space or a comment (a ``#`` there always starts one). The text
 after a block scalar's indicator (``text: |  # note``) lies inside the scalar's token,
-so the first line of a block scalar is searched too. Formatting uses this to prove that nothing was
-lost, and to indent a comment line like the line it was aligned with.
+so the first line of a block scalar is searched too. Formatting uses this to prove
+that nothing was lost, and to indent a comment line like the line it was aligned with.
 """
 
 from __future__ import annotations
 
 import bisect
+import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -44,24 +45,26 @@ class Comment:
 @dataclass(frozen=True, slots=True)
 class Scan:
     """The comments of a text; per line holding tokens, the columns nodes start at; the
-    lines of block scalars' text, whose white space is content; and the lines that end
-    with a ``-`` whose item starts on a later line."""
+    lines of block scalars' text, whose white space is content; the lines that end with
+    a ``-`` whose item starts on a later line; and each scalar's line and value."""
 
     comments: tuple[Comment, ...]
     anchors: dict[int, tuple[int, ...]]
     block_lines: frozenset[int]
     dash_lines: frozenset[int]
-    _lines: list[int] = field(init=False, repr=False, compare=False)
+    scalars: tuple[tuple[int, str], ...]
+    lines: list[int] = field(init=False, repr=False, compare=False)
+    """The lines that hold tokens, in order."""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_lines", sorted(self.anchors))
+        object.__setattr__(self, "lines", sorted(self.anchors))
 
     def neighbours(self, line: int) -> tuple[int | None, int | None]:
         """The nearest lines before and after ``line`` that hold tokens."""
-        index = bisect.bisect_left(self._lines, line)
-        before = self._lines[index - 1] if index > 0 else None
-        at = index + (index < len(self._lines) and self._lines[index] == line)
-        after = self._lines[at] if at < len(self._lines) else None
+        index = bisect.bisect_left(self.lines, line)
+        before = self.lines[index - 1] if index > 0 else None
+        at = index + (index < len(self.lines) and self.lines[index] == line)
+        after = self.lines[at] if at < len(self.lines) else None
         return before, after
 
 
@@ -80,6 +83,7 @@ def scan(text: str) -> Scan:
     anchors: dict[int, list[int]] = {}
     block_lines: set[int] = set()
     last: dict[int, yt.Token] = {}
+    scalars: list[tuple[int, str]] = []
     position = 0
     after_entry = False
     for token in tokens:
@@ -99,6 +103,8 @@ def scan(text: str) -> Scan:
             continue
         line = _line_of(starts, start)
         last[line] = token
+        if isinstance(token, yt.ScalarToken):
+            scalars.append((line, token.value))
         columns = anchors.setdefault(line, [])
         if not columns or after_entry:
             columns.append(start - starts[line])
@@ -110,6 +116,7 @@ def scan(text: str) -> Scan:
         {line: tuple(cols) for line, cols in anchors.items()},
         frozenset(block_lines),
         frozenset(n for n, token in last.items() if isinstance(token, yt.BlockEntryToken)),
+        tuple(scalars),
     )
 
 
@@ -150,31 +157,67 @@ def realign(before: Scan, after: Scan, text: str) -> str:
     """Indent each comment line of ``text`` (whose scan is ``after``) as it was aligned.
 
     A comment line that started at the column of a node on the next (or else the
-    previous) line of tokens in ``before`` starts at that node's new column; any other
-    is indented like the next line of tokens (or else the previous one). ``before`` and
-    ``after`` must hold the same comments in the same order.
+    previous) line of tokens in ``before``, or else on the nearest line above that has a
+    node there, starts at that node's new column; any other, and any comment new in
+    ``after``, is indented like the next line of tokens (or else the previous one).
+    Comments are paired by their text, lines by the scalars on them, in order.
     """
+    lines_of = _pairs([s for _, s in before.scalars], [s for _, s in after.scalars])
+    line_map = {before.scalars[a][0]: after.scalars[b][0] for a, b in lines_of.items()}
+    paired = {
+        b: before.comments[a]
+        for b, a in _pairs(
+            [c.text for c in after.comments], [c.text for c in before.comments]
+        ).items()
+    }
     lines = text.split("\n")
-    for old, new in zip(before.comments, after.comments, strict=True):
+    for index, new in enumerate(after.comments):
         if new.own_line:
-            lines[new.line] = " " * _column(old, new, before, after) + new.text
+            old = paired.get(index)
+            column = _aligned(old, new, before, after, line_map) if old else None
+            if column is None:
+                column = _default_column(new, after)
+            lines[new.line] = " " * column + new.text
     return "\n".join(lines)
 
 
-def _column(old: Comment, new: Comment, before: Scan, after: Scan) -> int:
+def _pairs(first: list[str], second: list[str]) -> dict[int, int]:
+    """Index in ``first`` -> index in ``second`` of the items they share, in order."""
+    if first == second:
+        return {i: i for i in range(len(first))}
+    matcher = difflib.SequenceMatcher(None, first, second, autojunk=False)
+    return {
+        block.a + k: block.b + k
+        for block in matcher.get_matching_blocks()
+        for k in range(block.size)
+    }
+
+
+def _aligned(
+    old: Comment, new: Comment, before: Scan, after: Scan, line_map: dict[int, int]
+) -> int | None:
+    if not old.own_line:
+        return None
     old_prev, old_next = before.neighbours(old.line)
     new_prev, new_next = after.neighbours(new.line)
-    pairs = ((old_next, new_next), (old_prev, new_prev))
-    if old.own_line:
-        for old_line, new_line in pairs:
-            if old_line is None or new_line is None:
-                continue
-            columns = before.anchors[old_line]
-            if old.col in columns:
-                index = columns.index(old.col)
-                targets = after.anchors[new_line]
-                return targets[min(index, len(targets) - 1)]
+    candidates = [(old_next, new_next), (old_prev, new_prev)]
+    # A comment that closes a nested block may line up with a key further up.
+    candidates.extend(
+        (line, line_map.get(line)) for line in reversed(before.lines) if line < old.line
+    )
+    for old_line, new_line in candidates:
+        if old_line is None or new_line is None:
+            continue
+        columns = before.anchors[old_line]
+        if old.col in columns:
+            targets = after.anchors[new_line]
+            return targets[min(columns.index(old.col), len(targets) - 1)]
+    return None
+
+
+def _default_column(new: Comment, after: Scan) -> int:
     # Never deeper than the next line: deeper, it could continue a block scalar above.
+    new_prev, new_next = after.neighbours(new.line)
     for line in (new_next, new_prev):
         if line is not None:
             return after.anchors[line][0]

@@ -1,4 +1,5 @@
-"""Formatting documents to the canonical layout, keeping every comment (``incidentctl fmt``).
+"""Formatting documents to the canonical layout, keeping every comment (``incidentctl fmt``),
+and ``Edit``: the round trip that editing commands make with the same layout.
 
 What changes: indentation (mappings by 2, sequences as ``  - item`` under their key),
 spacing inside flow collections, scalars folded over several lines are joined onto one,
@@ -16,7 +17,10 @@ collections (``[a, b]``) as flow, block scalars (``|``, ``>``) with their text.
 A formatted text is checked before it is returned: it must hold the same data as the
 input (read by the same loader as ``validate``) and the same comments in the same
 order. A text that fails either check is refused with a ``YamlProblem`` rather than
-written, so ``fmt`` never loses a comment silently.
+written, so ``fmt`` never loses a comment silently. ruamel.yaml makes this happen for a
+comment inside a flow collection (``[a,  # note``), a comment line above a flow
+collection that is an item of a list and has a comment of its own, and blank lines
+after a block scalar that keeps its final line breaks (``|+``).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -38,21 +43,48 @@ from incidentctl.problems import Problem, UsageError
 _DOCUMENT_START = re.compile(r"---[ \t]*(#[^\n]*)?")
 
 
+class Edit:
+    """A document read for a round-trip edit: change ``tree``, then ``render()`` it.
+
+    The text is prepared for ruamel.yaml, whose reader mislays some comments (a leading
+    ``---`` goes, empty values are spelled ``null``, a comment after a ``-`` moves above
+    it), and read with its comment lines at column 0; ``render`` writes the canonical
+    layout and puts each comment line back in line with what it was aligned with.
+    Editing commands use this, so an edit of a formatted file changes only what was
+    edited.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text.replace("\r\n", "\n")
+        self.data = load_text(self.text)  # the located problem if it is not one document
+        source = _spell_out_null_items(_drop_document_start(self.text))
+        before = scan(source)
+        if any(c.line in before.dash_lines for c in before.comments):
+            source = _lift_dash_comments(source, before)
+            before = scan(source)
+        self.before = before
+        self.tree: Any = roundtrip.load(flush_left(source, before), checked=True)
+
+    def render(self) -> str:
+        """The tree, as it is now, in the canonical layout."""
+        aligned, plain, _ = self._render()
+        return aligned if load_text(aligned) == load_text(plain) else plain
+
+    def _render(self) -> tuple[str, str, Scan]:
+        plain = roundtrip.dump(self.tree)
+        after = scan(plain)
+        return realign(self.before, after, plain), plain, after
+
+
 def format_text(text: str) -> str:
     """``text`` in the canonical layout; ``YamlProblem`` if it cannot be formatted safely."""
-    text = text.replace("\r\n", "\n")
-    data = load_text(text)  # the located problem if it is not one clean document
-    source = _spell_out_null_items(_drop_document_start(text))
-    before = scan(source)
-    if any(c.line in before.dash_lines for c in before.comments):
-        source = _lift_dash_comments(source, before)
-        before = scan(source)
-    tree = roundtrip.load(flush_left(source, before), checked=True)
-    plain = roundtrip.dump(tree)
-    after = scan(plain)
-    _check_comments(text, before, after)
-    for candidate in (realign(before, after, plain), plain):
-        if load_text(candidate) == data:
+    edit = Edit(text)
+    aligned, plain, after = edit._render()
+    _check_comments(edit.text, edit.before, after)
+    # Realigning only moves comment lines; were one to land in a block scalar's text,
+    # the data would tell, and the comments stay where ruamel.yaml put them.
+    for candidate in (aligned, plain):
+        if load_text(candidate) == edit.data:
             return candidate
     raise YamlProblem(
         1,
@@ -179,7 +211,9 @@ def _check_comments(text: str, before: Scan, after: Scan) -> None:
         index = lost
     where = scan(text).comments[index]
     raise YamlProblem(
-        where.line + 1, where.col + 1, "fmt-comment",
+        where.line + 1,
+        where.col + 1,
+        "fmt-comment",
         f"formatting would {'lose' if lost is not None else 'move'} the comment "
         f"{where.text!r}, so the file was left as it is: put the comment on its own line "
         "above a key or list item",

@@ -2,9 +2,9 @@
 
 Mappings are indented by 2, sequences sit under their key as ``  - item``, quotes are
 kept as written, long text is never re-wrapped, and no anchors or aliases are written.
-Every command that rewrites a document loads it with ``load`` and writes it with
-``dump``, so a file that ``fmt`` wrote stays unchanged through any later edit but the
-edit itself.
+``fmt`` and every command that rewrites a document go through ``load`` and ``dump``
+(by way of ``incidentctl.edit.layout.Edit``), so a file that ``fmt`` wrote stays as it
+is through any later edit but for the edit itself.
 """
 
 from __future__ import annotations
@@ -26,15 +26,15 @@ _NULL = "tag:yaml.org,2002:null"
 WIDTH = 1 << 30
 
 
-class Timestamp(str):
+class TimestampText(str):
     """Text written as a plain (unquoted) YAML timestamp, like ``2026-11-22T10:05:00Z``."""
 
     __slots__ = ()
 
 
-def timestamp(value: datetime) -> Timestamp:
+def timestamp(value: datetime) -> TimestampText:
     """An aware instant as the text documents use: UTC, whole seconds, ``Z``."""
-    return Timestamp(value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return TimestampText(value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
 class _Representer(RoundTripRepresenter):
@@ -45,8 +45,8 @@ class _Representer(RoundTripRepresenter):
 
     def represent_none(self, data: Any) -> ScalarNode:
         # The base class decides between "null" and "" by looking at the objects it has
-        # seen for aliasing, which are none when aliases are ignored; a document is a
-        # mapping, so a null is always a value, and a value is written as nothing.
+        # seen for aliasing, which are none when aliases are ignored. A document is a
+        # mapping, so a null is never the whole document: ``key:`` it is.
         return self.represent_scalar(_NULL, "")
 
     def represent_sequence(self, tag: Any, sequence: Any, flow_style: Any = None) -> Any:
@@ -58,13 +58,13 @@ class _Representer(RoundTripRepresenter):
                 item.value = "null"
         return node
 
-    def represent_timestamp_text(self, data: Timestamp) -> ScalarNode:
+    def represent_timestamp_text(self, data: TimestampText) -> ScalarNode:
         # Tagged as what it resolves to, so the emitter may leave it unquoted.
         return self.represent_scalar("tag:yaml.org,2002:timestamp", str(data))
 
 
 _Representer.add_representer(type(None), _Representer.represent_none)
-_Representer.add_representer(Timestamp, _Representer.represent_timestamp_text)
+_Representer.add_representer(TimestampText, _Representer.represent_timestamp_text)
 
 
 def make_yaml() -> YAML:
