@@ -20,7 +20,7 @@ FAIL_ON = {"at_risk": {"at_risk", "breached"}, "breached": {"breached"}}
 @click.option(
     "--at", "as_of", type=TIMESTAMP, default=None, help="Judge as of TIME (default: now)."
 )
-@click.option("--ref", default="main", show_default=True, help="The audited branch or ref.")
+@click.option("--ref", default=None, help="The audited branch or ref  [default: main].")
 @click.option(
     "--format",
     "fmt",
@@ -34,21 +34,57 @@ FAIL_ON = {"at_risk": {"at_risk", "breached"}, "breached": {"breached"}}
     default=None,
     help="Exit 1 when a metric is at risk (at_risk: also breached) or breached now.",
 )
+@click.option(
+    "--diff",
+    "pull",
+    metavar="BASE...HEAD",
+    default=None,
+    help="What merging HEAD into BASE now does to the SLAs of the incidents it touches.",
+)
+@click.option(
+    "--artifact",
+    metavar="DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="With --diff: also write the pull request comment to DIR/comment.md.",
+)
+@click.option(
+    "--pr-number",
+    metavar="N",
+    type=click.IntRange(min=1),
+    default=None,
+    help="With --artifact: the pull request's number, written to DIR/pr-number.",
+)
 @click.pass_obj
 def command(
     root: Path,
     ids: tuple[str, ...],
     as_of: datetime | None,
-    ref: str,
+    ref: str | None,
     fmt: str,
     fail_on: str | None,
+    pull: str | None,
+    artifact: Path | None,
+    pr_number: int | None,
 ) -> int:
-    """SLA state per incident and metric, as of --at on --ref."""
+    """SLA state per incident and metric, as of --at on --ref.
+
+    With --diff BASE...HEAD: for each incident a pull request touches, its SLA state on
+    BASE and if the pull request were merged now, with validation problems of the
+    changed files.
+    """
     from incidentctl.history.replay import replay
     from incidentctl.problems import UsageError
     from incidentctl.report.sla import RENDERER_BY_NAME
     from incidentctl.sla.engine import evaluate
 
+    if pull is not None:
+        if ids or ref is not None:
+            raise UsageError("--diff compares BASE...HEAD: give no incident ids and no --ref")
+        return _diff(root, pull, now_or(as_of), fmt, fail_on, artifact, pr_number)
+    if artifact is not None or pr_number is not None:
+        raise UsageError("--artifact and --pr-number go with --diff BASE...HEAD")
+    ref = ref or "main"
     with Progress("replaying history") as progress:
         history = replay(root, ref, progress=progress)
     unknown = [i for i in ids if i not in history.incidents]
@@ -62,3 +98,51 @@ def command(
         if any(m.state in failing for i in board.incidents for m in i.metrics):
             return 1
     return 0
+
+
+def _diff(
+    root: Path,
+    pull: str,
+    at: datetime,
+    fmt: str,
+    fail_on: str | None,
+    artifact: Path | None,
+    pr_number: int | None,
+) -> int:
+    from incidentctl.problems import UsageError
+    from incidentctl.report.diff import RENDERER_BY_NAME, markdown
+    from incidentctl.sla.diff import sla_diff
+    from incidentctl.sla.landing import Range
+
+    if pr_number is not None and artifact is None:
+        raise UsageError("--pr-number goes with --artifact DIR")
+    with Progress("replaying history") as progress:
+        result = sla_diff(root, Range.parse(pull), at, progress=progress)
+    if artifact is not None:
+        _write_artifact(artifact, markdown(result), pr_number)
+    click.echo(RENDERER_BY_NAME[fmt](result))
+    if fail_on is not None and result.after is not None:
+        failing = FAIL_ON[fail_on]
+        if any(m.state in failing for i in result.after.incidents for m in i.metrics):
+            return 1
+    return 0
+
+
+def _write_artifact(folder: Path, comment: str, pr_number: int | None) -> None:
+    """``comment.md`` and ``pr-number``, each written atomically, for the comment workflow."""
+    from incidentctl.fsutil import atomic_write
+    from incidentctl.problems import UsageError
+
+    number = folder / "pr-number"
+    try:
+        # The comment workflow trusts the pair: never leave a number from an earlier run.
+        if pr_number is None:
+            number.unlink(missing_ok=True)
+        atomic_write(folder / "comment.md", comment)
+        if pr_number is not None:
+            atomic_write(number, f"{pr_number}\n")
+    except OSError as error:
+        raise UsageError(
+            f"--artifact {folder}: cannot write {error.filename or folder}: "
+            f"{error.strerror or error}"
+        ) from None

@@ -1,0 +1,185 @@
+"""The GitHub Actions workflows, the composite action and the pre-commit hook keep the policy.
+
+SPEC §6: ``permissions: {}`` at the top with per-job grants, every action pinned by
+commit SHA, nothing from the event interpolated into a script, concurrency groups;
+and every job bounded in time. zizmor and actionlint run in ``.ci/run``; these tests
+say what this project asks beyond them, and what each workflow must do.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+ACTION = ROOT / "action.yml"
+PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
+VERSION_COMMENT = re.compile(r"uses: (\S+)\s+# v\d+\.\d+\.\d+\s*$")
+
+
+def load(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if True in data:  # YAML 1.1 reads the key `on` as a boolean
+        data["on"] = data.pop(True)
+    return data
+
+
+def steps(document: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for job in document.get("jobs", {}).values():
+        yield from job.get("steps", [])
+    yield from document.get("runs", {}).get("steps", [])
+
+
+def by_name(name: str) -> dict[str, Any]:
+    return load(ROOT / ".github" / "workflows" / name)
+
+
+def uses(document: dict[str, Any], action: str) -> list[dict[str, Any]]:
+    return [s for s in steps(document) if s.get("uses", "").startswith(f"{action}@")]
+
+
+def test_the_workflows_are_there() -> None:
+    names = {path.name for path in WORKFLOWS}
+    assert {"ci.yml", "incidents-pr.yml", "incidents-comment.yml", "incidents-watch.yml"} <= names
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_no_permission_at_the_top_and_a_grant_per_job(path: Path) -> None:
+    workflow = load(path)
+    assert workflow["permissions"] == {}
+    for name, job in workflow["jobs"].items():
+        assert isinstance(job.get("permissions"), dict), f"job {name} grants nothing explicitly"
+        assert "write-all" not in str(job["permissions"])
+
+
+@pytest.mark.parametrize("path", [*WORKFLOWS, ACTION], ids=lambda p: p.name)
+def test_every_action_is_pinned_by_commit_with_its_version(path: Path) -> None:
+    document = load(path)
+    found = [s["uses"] for s in steps(document) if "uses" in s]
+    assert found, "no action used: nothing was checked"
+    for action in found:
+        assert PINNED.match(action), f"{action}: pin it to a full commit SHA"
+    lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    for line in (line for line in lines if "uses:" in line and not line.startswith("#")):
+        assert VERSION_COMMENT.search(line), f"{line!r}: add the release as `# vX.Y.Z`"
+
+
+def test_one_release_of_each_action_everywhere() -> None:
+    pins: dict[str, set[str]] = {}
+    for path in [*WORKFLOWS, ACTION]:
+        for step in steps(load(path)):
+            if "uses" in step:
+                action, _, sha = step["uses"].partition("@")
+                pins.setdefault(action, set()).add(sha)
+    assert {action for action, shas in pins.items() if len(shas) > 1} == set()
+
+
+@pytest.mark.parametrize("path", [*WORKFLOWS, ACTION], ids=lambda p: p.name)
+def test_no_expression_inside_a_script(path: Path) -> None:
+    """Values reach scripts through ``env:``; an expression in ``run:`` is injection-prone."""
+    scripts = [s["run"] for s in steps(load(path)) if "run" in s]
+    assert scripts
+    for script in scripts:
+        assert "${{" not in script, f"pass it through env: {script!r}"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_every_job_has_a_timeout_and_the_workflow_a_concurrency_group(path: Path) -> None:
+    workflow = load(path)
+    for name, job in workflow["jobs"].items():
+        assert isinstance(job.get("timeout-minutes"), int), f"job {name} has no timeout-minutes"
+        assert job.get("concurrency") or workflow.get("concurrency"), f"job {name}: concurrency"
+    group = workflow.get("concurrency", {}).get("group", "")
+    assert "${{ github.workflow }}" in group
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_checkouts_keep_no_credentials(path: Path) -> None:
+    for step in uses(load(path), "actions/checkout"):
+        assert step["with"]["persist-credentials"] is False
+
+
+def test_pull_requests_are_checked_with_a_read_only_token() -> None:
+    workflow = by_name("incidents-pr.yml")
+    trigger = workflow["on"]["pull_request"]
+    assert set(trigger["paths"]) == {"incidents/**", "policies/**"}
+    [job] = workflow["jobs"].values()
+    assert job["permissions"] == {"contents": "read"}
+    [checkout] = uses(workflow, "actions/checkout")
+    assert checkout["with"]["fetch-depth"] == 0  # origin/main must be there
+    scripts = "\n".join(s.get("run", "") for s in job["steps"])
+    assert "incidentctl validate --format github" in scripts
+    assert "sla --diff origin/main...HEAD" in scripts
+    assert '--artifact "$RUNNER_TEMP/sla-comment"' in scripts
+    assert '--pr-number "$PR_NUMBER"' in scripts
+    assert '>> "$GITHUB_STEP_SUMMARY"' in scripts
+    [upload] = uses(workflow, "actions/upload-artifact")
+    assert upload["with"]["name"] == "sla-comment"
+    assert upload["with"]["path"].startswith("${{ runner.temp }}/sla-comment")
+
+
+def test_the_comment_is_posted_without_running_the_pull_requests_code() -> None:
+    workflow = by_name("incidents-comment.yml")
+    trigger = workflow["on"]["workflow_run"]
+    assert trigger["workflows"] == [by_name("incidents-pr.yml")["name"]]
+    assert trigger["types"] == ["completed"]
+    [job] = workflow["jobs"].values()
+    assert job["permissions"]["pull-requests"] == "write"
+    assert set(job["permissions"]) <= {"actions", "contents", "pull-requests", "issues"}
+    for checkout in uses(workflow, "actions/checkout"):
+        assert "ref" not in checkout.get("with", {}), "check out the default branch only"
+        assert "repository" not in checkout.get("with", {})
+    [download] = uses(workflow, "actions/download-artifact")
+    assert download["with"]["name"] == "sla-comment"
+    assert download["with"]["run-id"] == "${{ github.event.workflow_run.id }}"
+    assert download["with"]["github-token"] == "${{ github.token }}"
+    order = [s.get("uses", s.get("run", "")) for s in job["steps"]]
+    installed = next(i for i, s in enumerate(order) if "pip install" in s)
+    downloaded = next(i for i, s in enumerate(order) if s.startswith("actions/download"))
+    assert installed < downloaded, "install before the untrusted artifact is on disk"
+    assert any(
+        s.startswith('incidentctl github comment --artifact "$RUNNER_TEMP/sla-comment"')
+        for s in order
+    )
+
+
+def test_the_watch_runs_every_ten_minutes_one_at_a_time() -> None:
+    workflow = by_name("incidents-watch.yml")
+    assert workflow["on"]["schedule"] == [{"cron": "*/10 * * * *"}]
+    assert "workflow_dispatch" in workflow["on"]
+    assert workflow["concurrency"]["cancel-in-progress"] is False
+    [job] = workflow["jobs"].values()
+    assert job["permissions"] == {"contents": "read", "issues": "write"}
+    assert any("incidentctl github watch" in s.get("run", "") for s in job["steps"])
+
+
+def test_the_composite_action_installs_itself_and_passes_inputs_through_env() -> None:
+    action = load(ACTION)
+    assert action["runs"]["using"] == "composite"
+    assert {"args", "python-version"} <= set(action["inputs"])
+    scripts = [s for s in action["runs"]["steps"] if "run" in s]
+    install = next(s for s in scripts if "pip install" in s["run"])
+    assert install["env"]["ACTION_PATH"] == "${{ github.action_path }}"
+    assert '"$ACTION_PATH"' in install["run"]
+    run = next(s for s in scripts if "INCIDENTCTL_ARGS" in s["run"])
+    assert run["env"]["INCIDENTCTL_ARGS"] == "${{ inputs.args }}"
+    assert "shlex.split" in run["run"]
+
+
+def test_the_pre_commit_hook() -> None:
+    [hook] = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    assert hook["id"] == "incidentctl-validate"
+    assert hook["entry"] == "incidentctl validate"
+    assert hook["language"] == "python"
+    assert hook["pass_filenames"] is True
+    files = re.compile(hook["files"])
+    for path in ("incidents/2026/INC-2026-0042.yaml", "policies/sla/gold.yml"):
+        assert files.search(path), path
+    for path in ("src/incidentctl/cli/main.py", "docs/incidents/x.yaml", "incidents/notes.md"):
+        assert not files.search(path), path
