@@ -319,3 +319,20 @@ def test_validate_refuses_edits_of_closed_incidents_and_reused_ids(
     reused = run_cli(["-C", repo.path, "validate"])
     assert reused.exit_code == 1
     assert f"error id-reused id INC-2026-0001 was deleted in {repo.head()[:12]}" in reused.stdout
+
+
+def test_settled_figures_are_reused_only_while_they_hold(tmp_path: Path, run_cli: RunCli) -> None:
+    repo = opened(tmp_path)
+    repo.apply(Commit("2026-11-16T10:04:00Z", files={INC: incident("resolved")}))
+    first = sla(run_cli, repo, "--at", "2026-11-16T11:00:00Z")
+    assert list((repo.path / ".git" / "incidentctl").glob("settled-*.pickle"))
+    assert sla(run_cli, repo, "--at", "2026-11-16T11:00:00Z") == first  # from the cache
+    assert metric(first, "resolve")["state"] == "met"
+    # judged earlier than the cached figures: computed afresh
+    earlier = sla(run_cli, repo, "--at", "2026-11-16T10:02:00Z")
+    assert metric(earlier, "resolve")["state"] == "running"
+    # the incident changed: computed afresh
+    repo.apply(Commit("2026-11-16T10:30:00Z", files={INC: incident("open")}))
+    reopened = sla(run_cli, repo, "--at", "2026-11-16T11:00:00Z")
+    assert reopened["incidents"][0]["status"] == "open"
+    assert len(metric(reopened, "resolve")["cycles"]) == 2

@@ -75,15 +75,13 @@ def incident_dict(i: IncidentResult) -> dict[str, Any]:
     }
 
 
-def board_dict(board: Board, known: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
-    """The board as SPEC §5's JSON; ``known`` adds incidents judged earlier (still valid)."""
-    incidents = {i.id: incident_dict(i) for i in board.incidents}
-    incidents.update(known or {})
+def board_dict(board: Board) -> dict[str, Any]:
+    """The board as SPEC §5's JSON."""
     return {
         "as_of": iso(board.as_of),
         "ref": board.ref,
         "commit": board.commit,
-        "incidents": [incidents[key] for key in sorted(incidents)],
+        "incidents": [incident_dict(i) for i in board.incidents],
     }
 
 

@@ -96,11 +96,12 @@ def evaluate(
     """Judge every incident (or ``ids``) as of ``as_of``; ``skip`` names known results."""
     wanted = set(ids) if ids is not None else None
     cache = CalendarCache()
+    rcas = rca_index(history)
     results = []
     for incident_id in sorted(history.incidents):
         if (wanted is not None and incident_id not in wanted) or incident_id in skip:
             continue
-        result = evaluate_incident(history, incident_id, as_of, cache)
+        result = evaluate_incident(history, incident_id, as_of, cache, rcas=rcas)
         if result is not None:
             results.append(result)
     return Board(as_of, history.ref, history.head, results)
@@ -119,15 +120,24 @@ def current_life(
     return life
 
 
+def rca_index(history: History) -> dict[str, list[tuple[Stamp, RcaState | None]]]:
+    """For each incident, the versions of the RCA that covers it: the one named after it,
+    else the first (by file name) that lists it."""
+    index: dict[str, list[tuple[Stamp, RcaState | None]]] = {}
+    for name in sorted(history.rcas):
+        versions = history.rcas[name]
+        covered = {i for _, state in versions if state is not None for i in state.incidents}
+        for incident_id in sorted(covered):
+            index.setdefault(incident_id, versions)
+    for name, versions in history.rcas.items():
+        if versions:
+            index[name] = versions
+    return index
+
+
 def rca_states_for(history: History, incident_id: str) -> list[tuple[Stamp, RcaState | None]]:
     """The versions of the RCA that covers the incident (the one named after it first)."""
-    own = history.rcas.get(incident_id)
-    if own:
-        return own
-    for versions in history.rcas.values():
-        if any(state is not None and incident_id in state.incidents for _, state in versions):
-            return versions
-    return []
+    return rca_index(history).get(incident_id, [])
 
 
 Snapshot = tuple[list[SLAPolicy], dict[str, Calendar]]
@@ -139,6 +149,7 @@ def evaluate_incident(
     as_of: datetime,
     cache: CalendarCache | None = None,
     snapshot: Snapshot | None = None,
+    rcas: dict[str, list[tuple[Stamp, RcaState | None]]] | None = None,
 ) -> IncidentResult | None:
     """One incident's metrics as of ``as_of``.
 
@@ -168,7 +179,7 @@ def evaluate_incident(
     result.policy = policy.name
     story = build_story(
         life,
-        rca_states_for(history, incident_id),
+        (rcas if rcas is not None else rca_index(history)).get(incident_id, []),
         clock=policy.clock,
         use_declared=policy.imports == "declared",
         as_of=as_of,

@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from incidentctl.history.model import History
-from incidentctl.sla.engine import IncidentResult, rca_states_for
+from incidentctl.sla.engine import IncidentResult, rca_index
 
 SETTLED_STATES = frozenset({"met", "missed", "not_applicable"})
-FORMAT = 1
+FORMAT = 2
 
 Key = tuple[str, str, int]
 
@@ -34,25 +34,44 @@ def is_settled(result: IncidentResult) -> bool:
     return bool(result.metrics) and all(m.state in SETTLED_STATES for m in result.metrics)
 
 
-def incident_key(history: History, incident_id: str) -> Key:
-    """What the result of an incident depends on in its history: its and its RCA's last change."""
-    states = history.incidents[incident_id].states
-    rca = rca_states_for(history, incident_id)
-    return (
-        states[-1][0].sha if states else "",
-        rca[-1][0].sha if rca else "",
-        len(states) + 1000 * len(rca),
+def _token(value: object) -> str:
+    return hashlib.blake2b(pickle.dumps(value, protocol=5), digest_size=16).hexdigest()
+
+
+def incident_key(
+    history: History, incident_id: str, rcas: dict[str, list[Any]] | None = None
+) -> Key:
+    """What an incident's result depends on in its history: its states and its RCA's.
+
+    A timeline loaded from the replay cache still holds its states as the pickle they
+    were saved as; hashing that is what keeps a board of thousands of incidents fast.
+    Pickling is stable under a round trip, so an unpacked timeline hashes the same.
+    """
+    timeline = history.incidents[incident_id]
+    packed = timeline.__dict__.get("_states")
+    states = (
+        _token((timeline.states, timeline.problems))
+        if packed is None
+        else (hashlib.blake2b(packed, digest_size=16).hexdigest())
     )
+    rca = (rcas if rcas is not None else rca_index(history)).get(incident_id, [])
+    return (states, _token(rca[-1][0].sha) if rca else "", len(rca))
 
 
 @dataclass
 class SettledResults:
-    """Per incident: the key it was computed for, when, and its JSON object."""
+    """Per incident: the key it was computed for, when, and its JSON text."""
 
     path: Path | None
     fingerprint: str
-    entries: dict[str, tuple[Key, datetime, dict[str, Any]]] = field(default_factory=dict)
+    entries: dict[str, tuple[Key, datetime, str]] = field(default_factory=dict)
     changed: bool = False
+    _rcas: dict[str, list[Any]] | None = None
+
+    def _index(self, history: History) -> dict[str, list[Any]]:
+        if self._rcas is None:
+            self._rcas = rca_index(history)
+        return self._rcas
 
     @classmethod
     def load(cls, folder: Path | None, ref: str, fingerprint: str) -> SettledResults:
@@ -70,22 +89,24 @@ class SettledResults:
                     results.entries = entries
         return results
 
-    def reusable(self, history: History, as_of: datetime) -> dict[str, dict[str, Any]]:
+    def reusable(self, history: History, as_of: datetime) -> dict[str, str]:
         found = {}
+        rcas = self._index(history)
         for incident_id, (key, computed_at, data) in self.entries.items():
             if (
                 incident_id in history.incidents
                 and as_of >= computed_at
-                and key == incident_key(history, incident_id)
+                and key == incident_key(history, incident_id, rcas)
             ):
                 found[incident_id] = data
         return found
 
     def remember(
-        self, history: History, result: IncidentResult, as_of: datetime, data: dict[str, Any]
+        self, history: History, result: IncidentResult, as_of: datetime, data: str
     ) -> None:
         if is_settled(result):
-            self.entries[result.id] = (incident_key(history, result.id), as_of, data)
+            key = incident_key(history, result.id, self._index(history))
+            self.entries[result.id] = (key, as_of, data)
             self.changed = True
 
     def save(self) -> None:
