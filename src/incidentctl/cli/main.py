@@ -58,16 +58,34 @@ class LazyGroup(click.Group):
         "log": "incidentctl.cli.log",
         "audit": "incidentctl.cli.audit",
         "github": "incidentctl.cli.github",
+        "report": "incidentctl.cli.report",
+        "rca": "incidentctl.cli.rca",
+        "ack": "incidentctl.cli.incident:ack",
+        "mitigate": "incidentctl.cli.incident:mitigate",
+        "wait": "incidentctl.cli.incident:wait",
+        "resume": "incidentctl.cli.incident:resume",
+        "resolve": "incidentctl.cli.incident:resolve",
+        "close": "incidentctl.cli.incident:close",
+        "reopen": "incidentctl.cli.incident:reopen",
+        "cancel": "incidentctl.cli.incident:cancel",
+        "severity": "incidentctl.cli.incident:severity",
+        "update": "incidentctl.cli.incident:update",
+        "assign": "incidentctl.cli.incident:assign",
+        "defect": "incidentctl.cli.incident:defect",
+        "defects": "incidentctl.cli.defects",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(self.COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        module = self.COMMANDS.get(cmd_name)
-        if module is None:
+        spec = self.COMMANDS.get(cmd_name)
+        if spec is None:
             return None
-        command: click.Command = __import__(module, fromlist=["command"]).command
+        # "package.module" holds ``command``; "package.module:name" names the attribute
+        module, _, attribute = spec.partition(":")
+        attribute = attribute or "command"
+        command: click.Command = getattr(__import__(module, fromlist=[attribute]), attribute)
         return command
 
 

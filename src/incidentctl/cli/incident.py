@@ -1,0 +1,290 @@
+"""The commands that work an incident: ``ack``, ``mitigate``, ``wait``, ``resume``,
+``resolve``, ``close``, ``reopen``, ``cancel``, ``severity``, ``update``, ``assign`` and
+``defect add``.
+
+Each changes one incident file in place, touching only the lines of what it changes
+(comments and layout elsewhere stay byte for byte), after checking the status move and
+validating the result; ``--commit`` commits the file with trailers, ``--push`` pushes
+it to the audited branch. Exit 1 when the edit is refused (nothing is written), 2 for an
+unknown id or a repository that cannot take the commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from incidentctl.cli.main import TIMESTAMP, now_or
+from incidentctl.model.types import SEVERITIES
+
+F = Callable[..., Any]
+
+
+def editing(function: F) -> F:
+    """The options every editing command shares."""
+    options = [
+        click.option(
+            "--now", type=TIMESTAMP, default=None, help="The time of the change [default: now]."
+        ),
+        click.option(
+            "--commit",
+            is_flag=True,
+            help="Commit the file alone, with Incident, Incident-Status and Incident-Severity "
+            "trailers.",
+        ),
+        click.option(
+            "--push",
+            is_flag=True,
+            help="Commit, then push HEAD to --branch on --remote (rebased and retried if the "
+            "branch moved).",
+        ),
+        click.option("--remote", default="origin", show_default=True, help="Where --push goes."),
+        click.option(
+            "--branch", default="main", show_default=True, help="The audited branch --push updates."
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def run(root: Path, incident_id: str, operation: Any, **options: Any) -> int:
+    """Edit, then commit and push as asked; print what was done."""
+    from incidentctl.edit import commands, gitops
+    from incidentctl.history.git import Git
+
+    now: datetime = now_or(options["now"])
+    push: bool = options["push"]
+    commit: bool = options["commit"] or push
+    path = commands.find_incident(root, incident_id)
+    git = Git(root)
+    if commit:
+        gitops.check_can_commit(git, path)  # before anything is written
+    history = commands.audited_history(root)
+    planned = commands.plan_edit(root, path, operation, now=now, history=history)
+    for problem in planned.warnings:
+        click.echo(problem.render(), err=True)
+    if not planned.changed:
+        click.echo(
+            f"{planned.incident_id}: nothing to change ({planned.status}, {planned.severity})"
+        )
+        return 0
+    commands.write_edit(planned)
+    click.echo(f"{planned.display}: {planned.incident_id} {planned.action.subject}")
+    if not commit:
+        return 0
+    message = gitops.commit_message(
+        planned.incident_id,
+        planned.action.subject,
+        planned.action.body,
+        planned.status,
+        planned.severity,
+    )
+    sha = gitops.commit_file(git, path, message)
+    click.echo(f"committed {sha[:12]} {message.splitlines()[0]}")
+    if push:
+        remote: str = options["remote"]
+        branch: str = options["branch"]
+
+        def verify() -> None:
+            # after a rebase: the file as merged, against the branch as it is on the remote
+            rebased = commands.audited_history(root, f"refs/remotes/{remote}/{branch}")
+            why = (
+                f"after rebasing onto {branch} of {remote}, the incident is not valid; your "
+                f"commit is kept and nothing was pushed: fix the file, commit, then git push "
+                f"{remote} HEAD:{branch}"
+            )
+            commands.check_file(root, path, now=now, history=rebased, why=why)
+
+        pushed = gitops.push(git, remote, branch, gitops.tracked_path(git, path), verify=verify)
+        after = f" (rebased {pushed.rebases} time(s) onto {branch})" if pushed.rebases else ""
+        click.echo(f"pushed {pushed.sha[:12]} to {remote} {branch}{after}")
+    return 0
+
+
+@click.command("ack")
+@click.argument("incident_id", metavar="ID")
+@click.option("--commander", metavar="HANDLE", help="The incident commander (roles.commander).")
+@editing
+@click.pass_obj
+def ack(root: Path, /, incident_id: str, commander: str | None, **options: Any) -> int:
+    """Acknowledge incident ID (a SEV1/SEV2 needs a commander)."""
+    from incidentctl.edit import commands
+
+    return run(root, incident_id, commands.ack(commander), **options)
+
+
+@click.command("mitigate")
+@click.argument("incident_id", metavar="ID")
+@click.option(
+    "--workaround",
+    metavar="TEXT",
+    help="The workaround in place (required unless the incident already describes one).",
+)
+@editing
+@click.pass_obj
+def mitigate(root: Path, /, incident_id: str, workaround: str | None, **options: Any) -> int:
+    """Mark incident ID mitigated: a workaround is in place."""
+    from incidentctl.edit import commands
+
+    return run(root, incident_id, commands.mitigate(workaround), **options)
+
+
+@click.command("wait")
+@click.argument("incident_id", metavar="ID")
+@click.option("--reason", required=True, metavar="TEXT", help="Who or what it waits on.")
+@editing
+@click.pass_obj
+def wait(root: Path, /, incident_id: str, reason: str, **options: Any) -> int:
+    """Incident ID waits on the customer or a third party (clocks pause)."""
+    from incidentctl.edit import commands
+
+    return run(root, incident_id, commands.wait(reason), **options)
+
+
+@click.command("resume")
+@click.argument("incident_id", metavar="ID")
+@editing
+@click.pass_obj
+def resume(root: Path, /, incident_id: str, **options: Any) -> int:
+    """End the wait of incident ID: mitigated if it has a workaround, else acknowledged."""
+    from incidentctl.edit import commands
+
+    return run(root, incident_id, commands.resume(), **options)
+
+
+@click.command("resolve")
+@click.argument("incident_id", metavar="ID")
+@click.option("--summary", required=True, metavar="TEXT", help="How it was resolved.")
+@click.option(
+    "--kind", type=click.Choice(["fixed", "workaround"]), default="fixed", show_default=True
+)
+@editing
+@click.pass_obj
+def resolve(root: Path, /, incident_id: str, summary: str, kind: str, **options: Any) -> int:
+    """Resolve incident ID."""
+    from incidentctl.edit import commands
+
+    return run(root, incident_id, commands.resolve(summary, kind), **options)
+
+
+@click.command("close")
+@click.argument("incident_id", metavar="ID")
+@editing
+@click.pass_obj
+def close(root: Path, /, incident_id: str, **options: Any) -> int:
+    """Close resolved incident ID: the customer validated the fix."""
+    from incidentctl.edit import commands
+
+    return run(root, incident_id, commands.close(), **options)
+
+
+@click.command("reopen")
+@click.argument("incident_id", metavar="ID")
+@click.option("--reason", required=True, metavar="TEXT", help="Why the resolution did not hold.")
+@editing
+@click.pass_obj
+def reopen(root: Path, /, incident_id: str, reason: str, **options: Any) -> int:
+    """Reopen resolved incident ID (its resolution is removed; history keeps it)."""
+    from incidentctl.edit import commands
+
+    return run(root, incident_id, commands.reopen(reason), **options)
+
+
+@click.command("cancel")
+@click.argument("incident_id", metavar="ID")
+@click.option("--kind", type=click.Choice(["duplicate", "false-alarm"]), required=True)
+@click.option("--duplicate-of", metavar="ID", help="The incident this one duplicates.")
+@click.option("--summary", metavar="TEXT", help="Why it is cancelled [default: from --kind].")
+@editing
+@click.pass_obj
+def cancel(
+    root: Path,
+    /,
+    incident_id: str,
+    kind: str,
+    duplicate_of: str | None,
+    summary: str | None,
+    **options: Any,
+) -> int:
+    """Cancel incident ID as a duplicate or a false alarm."""
+    from incidentctl.edit import commands
+
+    return run(root, incident_id, commands.cancel(kind, duplicate_of, summary), **options)
+
+
+@click.command("severity")
+@click.argument("incident_id", metavar="ID")
+@click.argument("level", metavar="SEVERITY", type=click.Choice(SEVERITIES, case_sensitive=False))
+@click.option("--reason", required=True, metavar="TEXT", help="Why the severity changes.")
+@editing
+@click.pass_obj
+def severity(root: Path, /, incident_id: str, level: str, reason: str, **options: Any) -> int:
+    """Change the severity of incident ID."""
+    from incidentctl.edit import commands
+
+    return run(root, incident_id, commands.severity(level, reason), **options)
+
+
+@click.command("update")
+@click.argument("incident_id", metavar="ID")
+@click.argument("text")
+@click.option(
+    "--audience",
+    type=click.Choice(["customer", "internal"]),
+    default="customer",
+    show_default=True,
+    help="Customer updates count for the update SLAs.",
+)
+@editing
+@click.pass_obj
+def update(root: Path, /, incident_id: str, text: str, audience: str, **options: Any) -> int:
+    """Add an update to the communication log of incident ID."""
+    from incidentctl.edit import commands
+
+    return run(root, incident_id, commands.update(text, audience), **options)
+
+
+@click.command("assign")
+@click.argument("incident_id", metavar="ID")
+@click.argument("handles", metavar="HANDLE...", nargs=-1, required=True)
+@editing
+@click.pass_obj
+def assign(root: Path, /, incident_id: str, handles: tuple[str, ...], **options: Any) -> int:
+    """Add assignees to incident ID (handles already assigned are skipped)."""
+    from incidentctl.edit import commands
+
+    return run(root, incident_id, commands.assign(handles), **options)
+
+
+@click.group("defect")
+def defect() -> None:
+    """Product defects of an incident."""
+
+
+@defect.command("add")
+@click.argument("incident_id", metavar="ID")
+@click.option("--title", required=True, help="What is wrong in the product.")
+@click.option("--service", required=True, help="The service whose code or config is at fault.")
+@click.option("--key", help="A stable key, unique in the incident [default: from the title].")
+@click.option("--fix", type=click.Choice(["hotfix", "next-release"]), default=None)
+@editing
+@click.pass_obj
+def defect_add(
+    root: Path,
+    /,
+    incident_id: str,
+    title: str,
+    service: str,
+    key: str | None,
+    fix: str | None,
+    **options: Any,
+) -> int:
+    """Record a product defect on incident ID."""
+    from incidentctl.edit import commands
+
+    return run(root, incident_id, commands.add_defect(title, service, key, fix), **options)
