@@ -1,0 +1,90 @@
+"""``incidentctl report``: MTTx, SLA attainment, detection, breaches and overdue follow-ups."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import click
+
+from incidentctl.cli.main import TIMESTAMP, now_or
+from incidentctl.cli.progress import Progress
+
+FORMATS = ("table", "markdown", "json", "csv", "html")
+
+
+@click.command("report")
+@click.option(
+    "--since",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Only incidents opened on or after DATE (UTC).",
+)
+@click.option(
+    "--until",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Only incidents opened on or before DATE (UTC).",
+)
+@click.option("--customer", metavar="C", default=None, help="Only the incidents of customer C.")
+@click.option("--ref", default="main", show_default=True, help="The audited branch or ref.")
+@click.option(
+    "--at",
+    "as_of",
+    type=TIMESTAMP,
+    default=None,
+    help="Report as of TIME (default: now); the same TIME gives the same output.",
+)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to PATH (atomically) instead of standard output.",
+)
+@click.pass_obj
+def command(
+    root: Path,
+    since: datetime | None,
+    until: datetime | None,
+    customer: str | None,
+    ref: str,
+    as_of: datetime | None,
+    fmt: str,
+    out: Path | None,
+) -> int:  # fmt: skip
+    """Incident figures from the history of --ref: MTTA/MTTM/MTTR/MTTD, SLA attainment,
+    update cadence, internal detection, breaches, overdue RCAs and actions."""
+    from incidentctl.history.replay import replay
+    from incidentctl.problems import UsageError
+    from incidentctl.rca.files import rcas_at
+    from incidentctl.report.html import as_html
+    from incidentctl.report.metrics import build_report
+    from incidentctl.report.tables import RENDERER_BY_NAME
+
+    first: date | None = since.date() if since else None
+    last: date | None = until.date() if until else None
+    if first is not None and last is not None and first > last:
+        raise UsageError(f"--since {first} is after --until {last}: swap them")
+    with Progress("replaying history") as progress:
+        history = replay(root, ref, progress=progress)
+    report = build_report(
+        history,
+        now_or(as_of),
+        rcas_at(root, history.head),
+        since=first,
+        until=last,
+        customer=customer,
+    )
+    text = as_html(report) if fmt == "html" else RENDERER_BY_NAME[fmt](report)
+    if out is None:
+        click.echo(text, nl=False)
+        return 0
+    from incidentctl.fsutil import atomic_write
+
+    try:
+        atomic_write(out, text)
+    except OSError as error:
+        raise UsageError(f"--out {out}: cannot write it: {error.strerror or error}") from None
+    click.echo(f"wrote {out}", err=True)
+    return 0

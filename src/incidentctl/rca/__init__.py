@@ -1,0 +1,1 @@
+"""RCA documents: finding them, scaffolding one from an incident's history, rendering it."""
