@@ -406,3 +406,12 @@ def test_appending_an_update_only_inserts_lines(value: str) -> None:
     opcodes = difflib.SequenceMatcher(a=before, b=after, autojunk=False).get_opcodes()
     assert [op for op, *_ in opcodes if op != "equal"] == ["insert"]
     assert load_text(patch.text)["updates"][-1]["text"] == value
+
+
+def test_a_key_of_a_list_item_is_set_in_place() -> None:
+    patch = Patch("defects:\n  - key: a  # first\n    title: T\n  - key: b\n    title: U\n")
+    patch.set(("defects", 0, "tracker"), "jira:PAY-1")
+    assert patch.text == (
+        "defects:\n  - key: a  # first\n    title: T\n    tracker: jira:PAY-1\n"
+        "  - key: b\n    title: U\n"
+    )

@@ -453,12 +453,25 @@ def _dotted(path: KeyPath) -> str:
     return text or "the document"
 
 
-def _data_set(data: Any, path: KeyPath, value: Any) -> None:
+def _walk_to_parent(data: Any, path: KeyPath) -> Any:
+    """The container that holds ``path[-1]``, creating missing mappings on the way."""
     container = data
-    for key in path[:-1]:
-        if not isinstance(container.get(key), dict):
+    for depth, key in enumerate(path):
+        if isinstance(container, list) != isinstance(key, int):
+            raise PatchError(f"{key!r} does not fit the document's structure there")
+        if depth == len(path) - 1:
+            break
+        if isinstance(container, list) and isinstance(key, int):
+            container = container[key]
+            continue
+        if not isinstance(container.get(key), dict | list):
             container[key] = {}
         container = container[key]
+    return container
+
+
+def _data_set(data: Any, path: KeyPath, value: Any) -> None:
+    container = _walk_to_parent(data, path)
     key = path[-1]
     if isinstance(value, dict) and isinstance(container.get(key), dict):
         for k, v in value.items():
@@ -468,11 +481,7 @@ def _data_set(data: Any, path: KeyPath, value: Any) -> None:
 
 
 def _data_append(data: Any, path: KeyPath, item: Any) -> None:
-    container = data
-    for key in path[:-1]:
-        if not isinstance(container.get(key), dict):
-            container[key] = {}
-        container = container[key]
+    container = _walk_to_parent(data, path)
     if isinstance(container.get(path[-1]), list):
         container[path[-1]].append(item)
     else:

@@ -264,9 +264,28 @@ class BlobReader:
         _finish(process, kill=False)
 
     def read(self, sha: str) -> bytes:
-        for _, data in self.read_many([sha]):
-            return data
-        raise AssertionError("unreachable")
+        """One blob. No writer thread: one request line cannot fill a pipe, and leaving
+        ``read_many`` early would close the process under a thread still writing."""
+        stdin, stdout = self._process.stdin, self._process.stdout
+        assert stdin is not None and stdout is not None
+        try:
+            stdin.write(f"{sha}\n".encode())
+            stdin.flush()
+        except (OSError, ValueError):
+            raise UsageError(
+                f"cannot read blob {sha} from {self._git.root}: git cat-file stopped"
+            ) from None
+        return self._answer(stdout, sha)
+
+    def _answer(self, stdout: IO[bytes], sha: str) -> bytes:
+        line = stdout.readline()
+        parts = line.split()
+        if len(parts) != 3:
+            what = "stopped" if not line else line.decode("utf-8", "replace").strip()
+            raise UsageError(f"cannot read blob {sha} from {self._git.root}: git cat-file {what}")
+        data = stdout.read(int(parts[2]))
+        stdout.read(1)  # the newline after the contents
+        return data
 
     def read_many(self, shas: Sequence[str]) -> Iterator[tuple[str, bytes]]:
         """The contents of ``shas``, in order; requests are written while answers are read."""
@@ -286,17 +305,7 @@ class BlobReader:
         writer.start()
         try:
             for sha in shas:
-                line = stdout.readline()
-                parts = line.split()
-                if len(parts) != 3:
-                    what = "stopped" if not line else line.decode("utf-8", "replace").strip()
-                    raise UsageError(
-                        f"cannot read blob {sha} from {self._git.root}: git cat-file {what}"
-                    )
-                size = int(parts[2])
-                data = stdout.read(size)
-                stdout.read(1)  # the newline after the contents
-                yield sha, data
+                yield sha, self._answer(stdout, sha)
         finally:
             if writer.is_alive():
                 self.close()  # unblocks the writer with a broken pipe

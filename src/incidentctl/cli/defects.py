@@ -1,0 +1,76 @@
+"""``incidentctl defects sync``: product defects and RCA actions to GitHub or Jira, once.
+
+Exit 0 when every item is tracked, 1 when some failed (each says what to do), 2 for a
+usage or configuration error (a Jira route and no JIRA_URL, no GITHUB_TOKEN).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from incidentctl.cli.main import TIMESTAMP, now_or
+
+
+@click.group("defects")
+def command() -> None:
+    """Open tracker issues for product defects and RCA actions."""
+
+
+@command.command("sync")
+@click.option("--ref", default="main", show_default=True, help="The audited branch or ref.")
+@click.option(
+    "--now", "now", type=TIMESTAMP, default=None, help="Plan as of TIME (default: the clock)."
+)
+@click.option("--dry-run", is_flag=True, help="Say where each item goes; touch no tracker.")
+@click.option("--push", is_flag=True, help="Push the write-back commits to --branch on --remote.")
+@click.option("--remote", default="origin", show_default=True, help="Where --push goes.")
+@click.option("--branch", default="main", show_default=True, help="The branch --push updates.")
+@click.option("--repo", default=None, help="owner/repo of this repository, for links back "
+              "to the files (default: $GITHUB_REPOSITORY).")  # fmt: skip
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.pass_obj
+def sync(
+    root: Path,
+    ref: str,
+    now: datetime | None,
+    dry_run: bool,
+    push: bool,
+    remote: str,
+    branch: str,
+    repo: str | None,
+    fmt: str,
+) -> int:
+    """Find or create one ticket per defect and open fix/prevent action; write it back."""
+    from incidentctl.defects import report
+    from incidentctl.defects.plan import plan
+    from incidentctl.defects.sources import sources
+    from incidentctl.defects.sync import Options, sync
+    from incidentctl.history.git import Git
+    from incidentctl.history.replay import replay
+    from incidentctl.load.repository import Repository
+    from incidentctl.trackers.github import server_url_from
+
+    as_of = now_or(now)
+    history = replay(root, ref)
+    workspace = Repository(root).load()
+    git = Git(root)
+
+    def read_blob(sha: str) -> bytes:
+        # a few blobs per run (the versions where defects were recorded)
+        return git.run("cat-file", "blob", sha).stdout
+
+    found = list(sources(workspace, history, read_blob))
+    policies = workspace.defect_policies
+    planned = plan(found, policies)
+    name = repo or os.environ.get("GITHUB_REPOSITORY")
+    blob_url = f"{server_url_from(os.environ)}/{name}/blob/{branch}" if name else None
+    options = Options(root, dict(os.environ), dry_run, push, remote, branch, blob_url)
+    result = sync(planned, options)
+    click.echo(report.render(result, as_of, fmt=fmt, dry_run=dry_run))
+    return 1 if result.failed else 0

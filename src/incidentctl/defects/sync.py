@@ -1,0 +1,361 @@
+"""Find or create one ticket per planned item, and write its reference back, once.
+
+For each item without a reference in its file:
+
+1. find its ticket by its marker: on GitHub, among the issues labelled
+   ``incident-defect`` (listed, never searched), one whose body holds
+   ``<!-- incidentctl:defect INC-…/key -->``; on Jira, by the marker label through
+   ``POST /rest/api/3/search/jql``, passing the ids of issues this clone created
+   before (the journal under ``.git/incidentctl/``) as ``reconcileIssues``;
+2. create it when none is found (and journal a Jira issue's id at once);
+3. write ``tracker:`` into the incident's ``defects[i]`` or the RCA's ``actions[i]``
+   with a surgical edit and commit that file alone with trailers (``Incident:``,
+   ``Tracker:``). A failed commit puts the file back as it was: the next run finds the
+   ticket by its marker and writes the reference then, so a crash between the create
+   and the write-back never leads to a second ticket.
+
+Items with a Jira reference on an incident that is not closed or cancelled get their
+due date updated when the plan's differs (GitHub issues have no due date field: theirs
+is in the body written at creation, and is not rewritten).
+
+One failing item never stops the others: each outcome says what happened or what to do.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from incidentctl.defects.plan import DEFECT_LABEL, Planned, marker, marker_label
+from incidentctl.edit import gitops
+from incidentctl.edit.patch import Patch, PatchError
+from incidentctl.fsutil import atomic_write
+from incidentctl.history.git import Git
+from incidentctl.problems import IncidentctlError, UsageError
+from incidentctl.trackers import TrackedIssue
+from incidentctl.trackers.github import GitHub
+from incidentctl.trackers.jira import Jira, JiraConfigError, adf
+
+Action = Literal[
+    "created", "found", "tracked", "updated", "failed", "skipped", "would-create", "would-find"
+]
+JOURNAL = Path("incidentctl") / "jira-created.json"
+
+
+@dataclass
+class Outcome:
+    item: Planned
+    action: Action
+    ref: str | None = None
+    message: str = ""
+    commit: str | None = None
+
+
+@dataclass
+class SyncResult:
+    outcomes: list[Outcome] = field(default_factory=list)
+    pushed: str | None = None
+    push_error: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.push_error is not None or any(o.action == "failed" for o in self.outcomes)
+
+
+def hidden_marker(item: Planned) -> str:
+    return f"<!-- {marker(item.source)} -->"
+
+
+def link_to(item: Planned, blob_url: str | None) -> str | None:
+    return f"{blob_url.rstrip('/')}/{item.source.path}" if blob_url else None
+
+
+def github_body(item: Planned, blob_url: str | None) -> str:
+    source = item.source
+    what = "Product defect" if source.kind == "defect" else f"RCA action ({source.key})"
+    where = f"[{source.path}]({link_to(item, blob_url)})" if blob_url else f"`{source.path}`"
+    lines = [
+        f"{what} from incident {source.incident_id}, recorded in {where}.",
+        "",
+        f"- Service: {source.service}",
+        f"- Due: {item.due.isoformat() if item.due else 'not set'}",
+        f"- Why: {item.why}",
+        "",
+        "Opened by `incidentctl defects sync`; the reference is written back into the file.",
+        "",
+        hidden_marker(item),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def jira_description(item: Planned, blob_url: str | None) -> dict[str, object]:
+    source = item.source
+    what = "Product defect" if source.kind == "defect" else f"RCA action {source.key}"
+    return adf(
+        [(f"{what} from incident {source.incident_id}, recorded in ", None),
+         (source.path, link_to(item, blob_url)), (".", None)],
+        [(f"Service: {source.service}. {item.why}.", None)],
+        [(f"Opened by incidentctl defects sync. Marker: {marker(source)}", None)],
+    )  # fmt: skip
+
+
+def required_config(planned: Sequence[Planned], env: Mapping[str, str]) -> None:
+    """Exit 2 before anything is done when a needed tracker is not configured."""
+    work = [p for p in planned if p.route is not None and p.problem is None]
+    needs_jira = any(
+        p.route is not None and p.route.jira is not None and not p.source.tracker for p in work
+    ) or any((p.source.tracker or "").startswith("jira:") and not p.source.final for p in work)
+    needs_github = any(
+        p.route is not None and p.route.github is not None and not p.source.tracker for p in work
+    )
+    if needs_jira:
+        missing = [n for n in ("JIRA_URL", "JIRA_USER", "JIRA_API_TOKEN") if not env.get(n)]
+        if missing:
+            Jira.from_env(env)  # raises with the message saying what to set
+    if needs_github and not env.get("GITHUB_TOKEN", "").strip():
+        GitHub.from_env("o/r", env)  # raises with the message saying what to set
+
+
+class Journal:
+    """Ids of the Jira issues this clone created, by marker label, kept in the Git folder.
+
+    Jira's search index may not show an issue created a moment ago; passing these ids as
+    ``reconcileIssues`` makes the search see them.
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.ids: dict[str, list[int]] = {}
+        if path is not None and path.exists():
+            try:
+                loaded = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                loaded = {}
+            if isinstance(loaded, dict):
+                self.ids = {str(k): [int(i) for i in v] for k, v in loaded.items()}
+
+    def add(self, label: str, issue_id: str) -> None:
+        if not issue_id.isdigit():
+            return
+        self.ids.setdefault(label, []).append(int(issue_id))
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(self.path, json.dumps(self.ids, indent=1, sort_keys=True) + "\n")
+
+
+class Clients:
+    """The tracker clients a run needs, opened on first use and closed at the end."""
+
+    def __init__(self, env: Mapping[str, str], stack: ExitStack) -> None:
+        self.env = env
+        self._stack = stack
+        self._github: dict[str, GitHub] = {}
+        self._labelled: dict[str, list[TrackedIssue]] = {}
+        self._jira: Jira | None = None
+
+    def github(self, repo: str) -> GitHub:
+        if repo not in self._github:
+            self._github[repo] = self._stack.enter_context(GitHub.from_env(repo, self.env))
+        return self._github[repo]
+
+    def labelled(self, repo: str) -> list[TrackedIssue]:
+        """The issues labelled ``incident-defect``, listed once per run and repository."""
+        if repo not in self._labelled:
+            self._labelled[repo] = self.github(repo).labelled(DEFECT_LABEL)
+        return self._labelled[repo]
+
+    def jira(self) -> Jira:
+        if self._jira is None:
+            self._jira = self._stack.enter_context(Jira.from_env(self.env))
+        return self._jira
+
+
+@dataclass(frozen=True)
+class Options:
+    root: Path
+    env: Mapping[str, str]
+    dry_run: bool = False
+    push: bool = False
+    remote: str = "origin"
+    branch: str = "main"
+    blob_url: str | None = None  # https://github.com/o/r/blob/main: links back to the files
+
+
+def sync(planned: Sequence[Planned], options: Options) -> SyncResult:
+    result = SyncResult()
+    if options.dry_run:
+        result.outcomes = list(_dry(planned))
+        return result
+    required_config(planned, options.env)
+    git = Git(options.root)
+    journal = Journal(git.open("HEAD").git_dir / JOURNAL)
+    last_path: str | None = None
+    with ExitStack() as stack:
+        clients = Clients(options.env, stack)
+        for item in planned:
+            outcome = _one(item, clients, journal, git, options)
+            result.outcomes.append(outcome)
+            if outcome.commit:
+                last_path = item.source.path
+    if options.push and last_path is not None:
+        try:
+            pushed = gitops.push(git, options.remote, options.branch, last_path)
+            result.pushed = pushed.sha
+        except IncidentctlError as error:
+            result.push_error = str(error)
+    return result
+
+
+def _dry(planned: Sequence[Planned]) -> Iterator[Outcome]:
+    for item in planned:
+        if item.problem:
+            yield Outcome(item, "skipped" if item.route else "failed", message=item.problem)
+        elif item.source.tracker:
+            yield Outcome(item, "tracked", item.source.tracker)
+        else:
+            yield Outcome(item, "would-create", message="found by its marker if it exists")
+
+
+def _one(item: Planned, clients: Clients, journal: Journal, git: Git, options: Options) -> Outcome:
+    if item.problem:
+        return Outcome(item, "skipped" if item.route else "failed", message=item.problem)
+    route = item.route
+    assert route is not None
+    try:
+        if item.source.tracker:
+            return _refresh(item, clients)
+        if route.github is not None:
+            ticket, created = _github(item, route.github, clients, options)
+        else:
+            ticket, created = _jira(item, clients, journal, options)
+    except JiraConfigError:
+        raise
+    except IncidentctlError as error:
+        return Outcome(item, "failed", message=str(error))
+    try:
+        sha = write_back(options.root, git, item, ticket)
+    except IncidentctlError as error:
+        return Outcome(item, "failed", ticket, str(error))
+    return Outcome(item, "created" if created else "found", ticket, commit=sha)
+
+
+def _github(item: Planned, repo: str, clients: Clients, options: Options) -> tuple[str, bool]:
+    wanted = hidden_marker(item)
+    listed = clients.labelled(repo)
+    found = next((i for i in listed if wanted in i.body), None)
+    if found is not None:
+        return found.ref, False
+    labels = list(item.labels)
+    issue = clients.github(repo).create(
+        item.source.title, github_body(item, options.blob_url), labels
+    )
+    listed.append(issue)  # a second item with the same marker in this run finds it
+    return issue.ref, True
+
+
+def _jira(item: Planned, clients: Clients, journal: Journal, options: Options) -> tuple[str, bool]:
+    route = item.route
+    assert route is not None and route.jira is not None
+    jira = clients.jira()
+    label = marker_label(item.source)
+    found = jira.search(f'labels = "{label}" ORDER BY created ASC',
+                        reconcile=journal.ids.get(label, ()))  # fmt: skip
+    mine = [i for i in found if label in i.labels]
+    if mine:
+        return min(mine, key=lambda i: int(i.id) if i.id.isdigit() else 0).ref, False
+    try:
+        issue = jira.create(
+            project=route.jira.project,
+            issue_type=route.jira.issue_type,
+            summary=item.source.title,
+            description=jira_description(item, options.blob_url),
+            labels=[*item.labels, label],
+            due=item.due,
+            properties={"incidentctl": {"marker": marker(item.source)}},
+        )
+    except IncidentctlError as error:
+        if "HTTP 5" in str(error) or "cannot reach" in str(error):
+            raise UsageError(
+                f"{error}. The issue may have been created anyway: the next run finds it by "
+                f"its label {label} and creates none"
+            ) from None
+        raise
+    journal.add(label, issue.id)
+    return issue.ref, True
+
+
+def _refresh(item: Planned, clients: Clients) -> Outcome:
+    ref = item.source.tracker
+    assert ref is not None
+    if not ref.startswith("jira:") or item.source.final or item.source.kind != "defect":
+        return Outcome(item, "tracked", ref)
+    key = ref.removeprefix("jira:")
+    jira = clients.jira()
+    current = jira.get(key)
+    if item.due is None or current.due == item.due:
+        return Outcome(item, "tracked", ref)
+    jira.set_due(key, item.due)
+    was = current.due.isoformat() if current.due else "none"
+    return Outcome(item, "updated", ref, f"due date {was} -> {item.due.isoformat()}")
+
+
+def commit_message(item: Planned, ref: str) -> str:
+    source = item.source
+    what = "defect" if source.kind == "defect" else "action"
+    trailer = "Defect" if source.kind == "defect" else "Action"
+    return (
+        f"{source.incident_id}: {what} {source.key} tracked in {ref}\n\n"
+        f"Incident: {source.incident_id}\n{trailer}: {source.key}\nTracker: {ref}\n"
+    )
+
+
+def write_back(root: Path, git: Git, item: Planned, ref: str) -> str:
+    """Write ``tracker: ref`` into the item's file and commit it alone; the commit's sha.
+
+    On any failure the file is put back as it was, and the message says that the next
+    run writes the reference (the ticket is found again by its marker).
+    """
+    source = item.source
+    path = root / source.path
+    listed = "defects" if source.kind == "defect" else "actions"
+    id_key = "key" if source.kind == "defect" else "id"
+    retry = f"{ref} exists; the next run finds it by its marker and writes the reference then"
+    try:
+        gitops.check_can_commit(git, path)
+        original = path.read_text(encoding="utf-8")
+    except (IncidentctlError, OSError) as error:
+        raise UsageError(
+            f"{source.path}: cannot write the reference back: {error}. {retry}"
+        ) from None
+    patch = Patch(original)
+    index = source.index
+    if patch.get((listed, index, id_key)) != source.key:
+        items = patch.get((listed,)) or []
+        matches = [
+            i for i, x in enumerate(items) if isinstance(x, dict) and x.get(id_key) == source.key
+        ]
+        if not matches:
+            raise UsageError(f"{source.path}: {listed} {source.key} is gone from the file. {retry}")
+        index = matches[0]
+    try:
+        patch.set((listed, index, "tracker"), ref)
+        atomic_write(path, patch.text)
+    except (PatchError, OSError) as error:
+        raise UsageError(
+            f"{source.path}: cannot write the reference back: {error}. {retry}"
+        ) from None
+    try:
+        return gitops.commit_file(git, path, commit_message(item, ref))
+    except IncidentctlError as error:
+        atomic_write(path, original)
+        git.run("add", "--", gitops.tracked_path(git, path), check=False)
+        text = str(error)
+        reason = text.split("git commit failed: ", 1)[-1].split(". Commit it", 1)[0]
+        raise UsageError(
+            f"{source.path}: git commit of the reference failed ({reason}); the file was put "
+            f"back as it was. {retry}"
+        ) from None

@@ -1,0 +1,295 @@
+"""A fake Jira Cloud REST API v3 on loopback, held to Atlassian's OpenAPI description.
+
+Issues live in memory. Every request and response is validated with openapi-core
+against ``tests/contracts/jira-platform-v3-subset.json``; an operation the subset lacks
+(``GET``/``PUT /rest/api/3/issue/{issueIdOrKey}``) against the whole description,
+``jira-platform-v3.json``. A request outside the contract, or a response that does not
+match, is a *violation*: answered 400 and reported by ``check()``.
+
+Error statuses Jira may answer on any endpoint (401, 403, 404, 429, 5xx) are validated
+against an overlay that declares the description's ``ErrorCollection`` for them where
+an operation does not list them.
+
+The search index is eventually consistent, as Jira's is: an issue created while
+``lagging`` is true is not found by a JQL search until ``reindex()``, unless its id is
+passed in ``reconcileIssues``. The JQL understood is what incidentctl sends:
+``labels = "x"`` (and ``project = X``, ``ORDER BY created ASC``).
+
+Failures are injected with ``fail(count, status, retry_after=..., on=...)``; ``on``
+("POST /rest/api/3/issue", a method and path prefix) limits them to some requests.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import functools
+import json
+import re
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openapi_core import Config, OpenAPI
+from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
+from openapi_core.exceptions import OpenAPIError
+from openapi_core.templating.paths.exceptions import PathNotFound
+from openapi_core.templating.responses.exceptions import ResponseNotFound
+from pytest_httpserver import HTTPServer
+from werkzeug.wrappers import Request, Response
+
+CONTRACTS = Path(__file__).parent / "contracts"
+SUBSET = CONTRACTS / "jira-platform-v3-subset.json"
+FULL = CONTRACTS / "jira-platform-v3.json"
+USER = "bot@example.com"
+TOKEN = "jira-fake-token-0123456789"
+ERROR_REF = {"$ref": "#/components/schemas/ErrorCollection"}
+_ERRORS = ("400", "401", "403", "404", "429", "500", "502", "503")
+
+
+@functools.cache
+def _load(path: Path) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as stream:
+        loaded: dict[str, Any] = json.load(stream)
+    return loaded
+
+
+@functools.cache
+def contract(base_url: str, full: bool = False, errors: bool = False) -> OpenAPI:
+    spec = copy.deepcopy(_load(FULL if full else SUBSET))
+    spec["servers"] = [{"url": base_url}]
+    if errors:
+        for operations in spec["paths"].values():
+            for method, operation in operations.items():
+                if method in ("get", "post", "put", "delete"):
+                    for status in _ERRORS:
+                        declared = operation["responses"].setdefault(status, {"description": "x"})
+                        declared["content"] = {"application/json": {"schema": ERROR_REF}}
+    # The whole description has defaults outside their own enums ('' for a status):
+    # it is not checked as a document, but requests and responses are validated against it.
+    config = Config(spec_validator_cls=None) if full else None
+    return OpenAPI.from_dict(spec, config=config)
+
+
+@dataclass
+class Exchange:
+    method: str
+    path: str
+    body: Any
+    status: int = 0
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class Failure:
+    status: int
+    on: str
+    retry_after: str | None = None
+
+
+@dataclass
+class JiraRecord:
+    id: int
+    key: str
+    project: str
+    fields: dict[str, Any]
+    properties: dict[str, Any]
+    indexed: bool
+
+
+class Violation(AssertionError):
+    pass
+
+
+class FakeJira:
+    def __init__(self, server: HTTPServer, projects: tuple[str, ...] = ("PAY",)) -> None:
+        self.server = server
+        self.base = server.url_for("/").rstrip("/")
+        self.projects = set(projects)
+        self.issues: dict[int, JiraRecord] = {}
+        self.failures: deque[Failure] = deque()
+        self.exchanges: list[Exchange] = []
+        self.violations: list[str] = []
+        self.lagging = True
+        self._next = 10000
+        self._lock = threading.Lock()
+        server.expect_request(re.compile(".*")).respond_with_handler(self.handle)
+
+    # -- for tests ------------------------------------------------------------
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return {
+            "JIRA_URL": self.base,
+            "JIRA_USER": USER,
+            "JIRA_API_TOKEN": TOKEN,
+            "INCIDENTCTL_JIRA_PACE": "0.001",
+            **extra,
+        }
+
+    def reindex(self) -> None:
+        with self._lock:
+            for issue in self.issues.values():
+                issue.indexed = True
+
+    def fail(
+        self, count: int, status: int, *, retry_after: str | None = None, on: str = ""
+    ) -> None:
+        self.failures.extend(Failure(status, on, retry_after) for _ in range(count))
+
+    def requests(self, method: str | None = None, path: str = "") -> list[Exchange]:
+        return [
+            e
+            for e in self.exchanges
+            if (method is None or e.method == method) and e.path.startswith(path)
+        ]
+
+    def check(self) -> None:
+        if self.violations:
+            raise Violation("contract violations:\n" + "\n".join(self.violations))
+
+    # -- serving --------------------------------------------------------------
+
+    def handle(self, request: Request) -> Response:
+        with self._lock:
+            body = request.get_json(silent=True) if request.data else None
+            exchange = Exchange(request.method, request.path, body)
+            self.exchanges.append(exchange)
+            response = self._answer(request)
+            exchange.status = response.status_code
+            return response
+
+    def _answer(self, request: Request) -> Response:
+        wrapped = WerkzeugOpenAPIRequest(request)
+        full = False
+        try:
+            try:
+                contract(self.base).validate_request(wrapped)
+            except PathNotFound:
+                full = True
+                contract(self.base, full=True).validate_request(wrapped)
+        except OpenAPIError as error:
+            return self._violation(f"{request.method} {request.path}: request: {error}")
+        if not self._authorized(request):
+            response = _error(401, "You are not authorized to perform this operation.")
+        elif failure := self._failure(request):
+            response = _error(failure.status, "Injected failure")
+            if failure.retry_after is not None:
+                response.headers["Retry-After"] = failure.retry_after
+        else:
+            response = self._route(request)
+        try:
+            try:
+                contract(self.base, full).validate_response(
+                    wrapped, WerkzeugOpenAPIResponse(response)
+                )
+            except (ResponseNotFound, OpenAPIError):
+                if response.status_code < 400:
+                    raise
+                contract(self.base, full, errors=True).validate_response(
+                    wrapped, WerkzeugOpenAPIResponse(response)
+                )
+        except OpenAPIError as error:
+            return self._violation(
+                f"{request.method} {request.path}: response {response.status_code}: {error}"
+            )
+        return response
+
+    def _failure(self, request: Request) -> Failure | None:
+        for failure in self.failures:
+            if f"{request.method} {request.path}".startswith(failure.on):
+                self.failures.remove(failure)
+                return failure
+        return None
+
+    def _violation(self, message: str) -> Response:
+        self.violations.append(message)
+        return _error(400, f"contract violation: {message}")
+
+    def _authorized(self, request: Request) -> bool:
+        scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "basic":
+            return False
+        return base64.b64decode(value).decode() == f"{USER}:{TOKEN}"
+
+    def _route(self, request: Request) -> Response:
+        path = request.path
+        if request.method == "POST" and path == "/rest/api/3/issue":
+            return self._create(request.get_json())
+        if request.method == "POST" and path == "/rest/api/3/search/jql":
+            return self._search(request.get_json())
+        found = re.match(r"^/rest/api/3/issue/([A-Z][A-Z0-9_]*-\d+|\d+)$", path)
+        if found:
+            issue = self._by_key(found.group(1))
+            if issue is None:
+                return _error(404, "Issue does not exist or you do not have permission to see it.")
+            if request.method == "GET":
+                return _json(self._issue_json(issue, ["labels", "duedate", "summary"]))
+            if request.method == "PUT":
+                for name, value in (request.get_json().get("fields") or {}).items():
+                    issue.fields[name] = value
+                if request.args.get("returnIssue") == "true":
+                    return _json(self._issue_json(issue, ["labels", "duedate", "summary"]))
+                return Response(status=204)
+        return _error(404, "Not found")
+
+    def _by_key(self, key: str) -> JiraRecord | None:
+        return next((i for i in self.issues.values() if key in (i.key, str(i.id))), None)
+
+    def _create(self, data: dict[str, Any]) -> Response:
+        fields = data.get("fields") or {}
+        project = (fields.get("project") or {}).get("key")
+        if project not in self.projects:
+            return _json({"errorMessages": [], "errors": {"project": "valid project is required"}},
+                         400)  # fmt: skip
+        description = fields.get("description")
+        if not (isinstance(description, dict) and description.get("type") == "doc"):
+            return _json({"errorMessages": [], "errors": {"description": "Operation value must "
+                          "be an Atlassian Document"}}, 400)  # fmt: skip
+        self._next += 1
+        number = 1 + sum(1 for i in self.issues.values() if i.project == project)
+        issue = JiraRecord(
+            self._next, f"{project}-{number}", project, dict(fields),
+            {p["key"]: p["value"] for p in data.get("properties") or []}, not self.lagging,
+        )  # fmt: skip
+        self.issues[issue.id] = issue
+        return _json({"id": str(issue.id), "key": issue.key,
+                      "self": f"{self.base}/rest/api/3/issue/{issue.id}"}, 201)  # fmt: skip
+
+    def _search(self, data: dict[str, Any]) -> Response:
+        jql = str(data.get("jql", ""))
+        labels = re.findall(r'labels\s*=\s*"([^"]+)"', jql)
+        projects = re.findall(r"project\s*=\s*\"?([A-Z][A-Z0-9_]*)", jql)
+        if not labels and not projects:
+            return _json({"errorMessages": ["Unbounded JQL queries are not allowed here."]}, 400)
+        reconcile = set(data.get("reconcileIssues") or [])
+        found = [
+            i
+            for i in sorted(self.issues.values(), key=lambda i: i.id)
+            if (i.indexed or i.id in reconcile)
+            and all(label in (i.fields.get("labels") or []) for label in labels)
+            and all(i.project == p for p in projects)
+        ]
+        wanted = data.get("fields") or ["id"]
+        limit = int(data.get("maxResults", 50))
+        return _json(
+            {"issues": [self._issue_json(i, wanted) for i in found[:limit]], "isLast": True}
+        )
+
+    def _issue_json(self, issue: JiraRecord, wanted: list[str]) -> dict[str, Any]:
+        return {
+            "id": str(issue.id),
+            "key": issue.key,
+            "self": f"{self.base}/rest/api/3/issue/{issue.id}",
+            "fields": {name: issue.fields.get(name) for name in wanted if name != "id"},
+        }
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return Response(json.dumps(data), status=status, content_type="application/json")
+
+
+def _error(status: int, message: str) -> Response:
+    return _json({"errorMessages": [message], "errors": {}}, status)

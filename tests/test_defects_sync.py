@@ -1,0 +1,384 @@
+"""``incidentctl defects sync`` against a fake GitHub and a fake Jira on loopback.
+
+Every exchange is validated against the official OpenAPI descriptions (the fakes
+fail the test on a violation); repositories are real, with a bare remote to push to.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+from fakegithub import TOKEN as GITHUB_TOKEN
+from fakegithub import FakeGitHub
+from fakejira import TOKEN as JIRA_TOKEN
+from fakejira import FakeJira
+from gitrepo import Commit, Repo, build_repo, document_yaml, incident_yaml, rca_yaml
+
+if TYPE_CHECKING:
+    from conftest import CliResult, RunCli
+
+INC = "incidents/2026/INC-2026-0042.yaml"
+RCA = "incidents/2026/INC-2026-0042.rca.yaml"
+POLICY = "policies/defects.yaml"
+PORTAL = "acme/portal"
+GIT_ENV = ("HOME", "XDG_CONFIG_HOME", "GIT_CONFIG_NOSYSTEM", "GIT_CONFIG_GLOBAL")
+WRITE_BACK_AT = "2026-03-02T11:00:00Z"
+CLEARED = ("GITHUB_REPOSITORY", "GITHUB_TOKEN", "JIRA_URL", "JIRA_USER", "JIRA_API_TOKEN")
+
+
+def policy(project: str = "PAY") -> str:
+    return document_yaml(
+        "DefectPolicy",
+        {
+            "name": "product-defects",
+            "routes": [
+                {"services": ["payments"], "jira": {"project": project, "issue_type": "Bug"}},
+                {"services": ["portal"], "github": PORTAL, "labels": ["bug"]},
+            ],
+            "fix": {"SEV1": {"hotfix": "48h"}, "SEV2": {"hotfix": "5d"}, "SEV3": "next-release"},
+            "release_train": {"first": "2026-01-13", "every": "6w", "freeze": "1w"},
+        },
+        {},
+    )
+
+
+DEFECTS = [
+    {"key": "payment-timeout", "title": "Payments time out after 30s", "service": "payments"},
+    {"key": "portal-500", "title": "The portal answers 500 on retry", "service": "portal"},
+]
+
+
+def incident_text() -> str:
+    text = incident_yaml("INC-2026-0042", severity="SEV1", defects=DEFECTS)
+    text = "# Owned by the payments team: keep this comment.\n" + text
+    return text.replace("defects:\n", "defects:  # found in the review\n")
+
+
+@pytest.fixture
+def github(httpserver: HTTPServer) -> Iterator[FakeGitHub]:
+    fake = FakeGitHub(httpserver)
+    yield fake
+    fake.check()
+
+
+@pytest.fixture
+def jira() -> Iterator[FakeJira]:
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.start()
+    fake = FakeJira(server)
+    yield fake
+    server.clear()
+    if server.is_running():
+        server.stop()
+    fake.check()
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in CLEARED:
+        monkeypatch.delenv(name, raising=False)
+
+
+def remote_and_clone(tmp_path: Path, files: dict[str, str] | None = None) -> tuple[Repo, Path]:
+    seed = build_repo(
+        tmp_path / "seed",
+        [
+            Commit("2026-03-02T09:00:00Z", files={POLICY: policy()}),
+            Commit("2026-03-02T10:00:00Z", files=files or {INC: incident_text()}),
+        ],
+    )
+    remote = tmp_path / "remote.git"
+    seed.git("clone", "-q", "--bare", str(seed.path), str(remote))
+    return clone(seed, remote, tmp_path / "work"), remote
+
+
+def clone(seed: Repo, remote: Path, path: Path) -> Repo:
+    seed.git("clone", "-q", str(remote), str(path))
+    return Repo(path)
+
+
+def env(repo: Repo, github: FakeGitHub, jira: FakeJira, **extra: str) -> dict[str, str]:
+    git = {k: v for k, v in repo.environment().items() if k in GIT_ENV}
+    # the write-back commits are dated, so that later steps of a test come after them
+    dates = {"GIT_AUTHOR_DATE": WRITE_BACK_AT, "GIT_COMMITTER_DATE": WRITE_BACK_AT}
+    return {**git, **dates, **github.env(), **jira.env(), "GITHUB_REPOSITORY": "acme/incidents",
+            **extra}  # fmt: skip
+
+
+def sync(run_cli: RunCli, repo: Repo, environ: dict[str, str], *args: str) -> CliResult:
+    return run_cli(["defects", "sync", "--format", "json", *args], repo.path, env=environ)
+
+
+def items(result: CliResult) -> dict[str, dict[str, object]]:
+    data = json.loads(result.stdout)
+    return {f"{i['incident']}/{i['key']}": i for i in data["items"]}
+
+
+def creates(github: FakeGitHub, jira: FakeJira) -> tuple[int, int]:
+    made = github.requests("POST", r"/issues$")
+    return len([e for e in made if e.status == 201]), len(
+        [e for e in jira.requests("POST", "/rest/api/3/issue") if e.path == "/rest/api/3/issue"
+         and e.status == 201]
+    )  # fmt: skip
+
+
+def test_creates_one_ticket_per_defect_and_writes_the_references_back(
+    tmp_path: Path, run_cli: RunCli, github: FakeGitHub, jira: FakeJira
+) -> None:
+    repo, remote = remote_and_clone(tmp_path)
+    result = sync(run_cli, repo, env(repo, github, jira), "--push")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    found = items(result)
+    assert found["INC-2026-0042/payment-timeout"]["outcome"] == "created"
+    assert found["INC-2026-0042/payment-timeout"]["tracker"] == "jira:PAY-1"
+    assert found["INC-2026-0042/portal-500"]["tracker"] == "github:acme/portal#1"
+
+    [issue] = github.issues_in(PORTAL)
+    assert issue.labels == ["incident-defect", "bug"]
+    assert "<!-- incidentctl:defect INC-2026-0042/portal-500 -->" in issue.body
+    assert f"/acme/incidents/blob/main/{INC}" in issue.body
+    assert "Due: 2026-03-04" in issue.body  # SEV1: 48h after 2026-03-02T10:00Z
+
+    [ticket] = jira.issues.values()
+    assert ticket.fields["duedate"] == "2026-03-04"
+    assert "incidentctl-INC-2026-0042-payment-timeout" in ticket.fields["labels"]
+    assert "incident-defect" in ticket.fields["labels"]
+    assert ticket.fields["description"]["type"] == "doc"
+    link = ticket.fields["description"]["content"][0]["content"][1]
+    assert link["marks"][0]["attrs"]["href"].endswith(f"/blob/main/{INC}")
+    assert ticket.properties == {
+        "incidentctl": {"marker": "incidentctl:defect INC-2026-0042/payment-timeout"}
+    }
+
+    text = (repo.path / INC).read_text(encoding="utf-8")
+    assert text.startswith("# Owned by the payments team: keep this comment.\n")
+    assert "defects:  # found in the review\n" in text
+    assert "  tracker: jira:PAY-1\n" in text and "  tracker: github:acme/portal#1\n" in text
+    log = repo.git("log", "-2", "--format=%B%x00")
+    assert "Incident: INC-2026-0042" in log and "Tracker: jira:PAY-1" in log
+    assert "Tracker: github:acme/portal#1" in log
+    assert repo.git("ls-remote", str(remote), "refs/heads/main").split()[0] == repo.head()
+    for output in (result.stdout, result.stderr):
+        assert GITHUB_TOKEN not in output and JIRA_TOKEN not in output
+
+
+def test_a_rerun_creates_nothing(
+    tmp_path: Path, run_cli: RunCli, github: FakeGitHub, jira: FakeJira
+) -> None:
+    repo, _ = remote_and_clone(tmp_path)
+    environ = env(repo, github, jira)
+    assert sync(run_cli, repo, environ, "--push").exit_code == 0
+    head = repo.head()
+    again = sync(run_cli, repo, environ, "--push")
+    assert again.exit_code == 0, again.stdout
+    assert {i["outcome"] for i in items(again).values()} == {"tracked"}
+    assert creates(github, jira) == (1, 1)
+    assert repo.head() == head
+
+
+def test_a_crash_between_create_and_write_back_is_healed_without_a_second_ticket(
+    tmp_path: Path, run_cli: RunCli, github: FakeGitHub, jira: FakeJira
+) -> None:
+    repo, _ = remote_and_clone(tmp_path)
+    hook = repo.path / ".git" / "hooks" / "pre-commit"
+    hook.write_text("#!/bin/sh\necho 'commits are refused' >&2\nexit 1\n", encoding="utf-8")
+    hook.chmod(0o755)
+    before = (repo.path / INC).read_text(encoding="utf-8")
+    environ = env(repo, github, jira)
+    crashed = sync(run_cli, repo, environ)
+    assert crashed.exit_code == 1
+    outcome = items(crashed)["INC-2026-0042/payment-timeout"]
+    assert outcome["outcome"] == "failed"
+    assert "next run finds it by its marker" in str(outcome["message"])
+    assert (repo.path / INC).read_text(encoding="utf-8") == before  # put back as it was
+    assert creates(github, jira) == (1, 1)
+
+    hook.unlink()
+    # Jira's search index has not caught up: the journal's ids are reconciled
+    healed = sync(run_cli, repo, environ)
+    assert healed.exit_code == 0, healed.stdout
+    assert {i["outcome"] for i in items(healed).values()} == {"found"}
+    assert creates(github, jira) == (1, 1)
+    [search, *_] = jira.requests("POST", "/rest/api/3/search/jql")[1:]
+    assert search.body["reconcileIssues"] == [min(jira.issues)]
+    text = (repo.path / INC).read_text(encoding="utf-8")
+    assert "tracker: jira:PAY-1" in text and "tracker: github:acme/portal#1" in text
+
+
+def test_two_serialised_runs_from_two_clones_leave_one_ticket_per_defect(
+    tmp_path: Path, run_cli: RunCli, github: FakeGitHub, jira: FakeJira
+) -> None:
+    first, remote = remote_and_clone(tmp_path)
+    second = clone(first, remote, tmp_path / "second")  # cloned before the first run pushes
+    assert sync(run_cli, first, env(first, github, jira), "--push").exit_code == 0
+    jira.reindex()  # the second run starts later: the index has caught up
+    result = sync(run_cli, second, env(second, github, jira), "--push")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert {i["outcome"] for i in items(result).values()} == {"found"}
+    assert creates(github, jira) == (1, 1)
+    main = first.git("ls-remote", str(remote), "refs/heads/main").split()[0]
+    assert second.head() == main  # its identical commits were dropped by the rebase
+
+
+def test_rca_actions_of_type_fix_or_prevent_are_tracked(
+    tmp_path: Path, run_cli: RunCli, github: FakeGitHub, jira: FakeJira
+) -> None:
+    actions = [
+        {"id": "A1", "title": "Cap retries", "type": "fix", "owner": "@bob", "due": "2026-04-01"},
+        {"id": "A2", "title": "Write a runbook", "type": "process", "owner": "@bob"},
+        {"id": "A3", "title": "Add a canary", "type": "prevent", "status": "done"},
+    ]
+    files = {INC: incident_yaml("INC-2026-0042", services=["payments"]),
+             RCA: rca_yaml("INC-2026-0042", actions=actions)}  # fmt: skip
+    repo, _ = remote_and_clone(tmp_path, files)
+    result = sync(run_cli, repo, env(repo, github, jira))
+    assert result.exit_code == 0, result.stdout
+    assert list(items(result)) == ["INC-2026-0042/A1"]
+    [ticket] = jira.issues.values()
+    assert ticket.fields["duedate"] == "2026-04-01"
+    assert "incidentctl-action-INC-2026-0042-A1" in ticket.fields["labels"]
+    assert "  tracker: jira:PAY-1\n" in (repo.path / RCA).read_text(encoding="utf-8")
+    assert "Action: A1" in repo.git("log", "-1", "--format=%B")
+
+
+def test_a_jira_due_date_follows_a_later_severity_change(
+    tmp_path: Path, run_cli: RunCli, github: FakeGitHub, jira: FakeJira
+) -> None:
+    defect = [DEFECTS[0]]
+    repo, _ = remote_and_clone(
+        tmp_path, {INC: incident_yaml("INC-2026-0042", severity="SEV3", defects=defect)}
+    )
+    environ = env(repo, github, jira)
+    assert sync(run_cli, repo, environ).exit_code == 0
+    [ticket] = jira.issues.values()
+    assert ticket.fields["duedate"] == "2026-04-07"  # freeze 2026-03-31 is after 03-02
+    text = (repo.path / INC).read_text(encoding="utf-8").replace("severity: SEV3", "severity: SEV1")
+    repo.apply(Commit("2026-03-03T08:00:00Z", files={INC: text}))
+    result = sync(run_cli, repo, environ)
+    assert result.exit_code == 0, result.stdout
+    assert items(result)["INC-2026-0042/payment-timeout"]["outcome"] == "updated"
+    assert ticket.fields["duedate"] == "2026-03-05"  # 48h after the upgrade landed
+    assert len(jira.issues) == 1
+
+
+def test_a_missing_jira_configuration_is_a_usage_error(
+    tmp_path: Path, run_cli: RunCli, github: FakeGitHub, jira: FakeJira
+) -> None:
+    repo, _ = remote_and_clone(tmp_path)
+    environ = env(repo, github, jira)
+    del environ["JIRA_URL"]
+    result = sync(run_cli, repo, environ)
+    assert result.exit_code == 2
+    assert "JIRA_URL not set" in result.stderr
+    assert github.writes() == [] and jira.exchanges == []
+
+
+def test_the_dry_run_needs_no_tracker(tmp_path: Path, run_cli: RunCli) -> None:
+    repo, _ = remote_and_clone(tmp_path)
+    result = run_cli(["defects", "sync", "--dry-run", "--now", "2026-03-02T12:00:00Z"], repo.path)
+    assert result.exit_code == 0, result.stderr
+    assert "INC-2026-0042/payment-timeout: would-create" in result.stdout
+    assert "to: jira:PAY (Bug)  labels: incident-defect" in result.stdout
+    assert "hotfix by 2026-03-04T10:00:00Z" in result.stdout
+    assert "to: github:acme/portal  labels: incident-defect, bug" in result.stdout
+
+
+def test_a_refused_jira_token_fails_its_defect_only(
+    tmp_path: Path, run_cli: RunCli, github: FakeGitHub, jira: FakeJira
+) -> None:
+    repo, _ = remote_and_clone(tmp_path)
+    result = sync(run_cli, repo, env(repo, github, jira, JIRA_API_TOKEN="wrong-secret-token"))
+    assert result.exit_code == 1
+    found = items(result)
+    assert "HTTP 401" in str(found["INC-2026-0042/payment-timeout"]["message"])
+    assert "JIRA_API_TOKEN were refused" in str(found["INC-2026-0042/payment-timeout"]["message"])
+    assert found["INC-2026-0042/portal-500"]["outcome"] == "created"
+    assert "wrong-secret-token" not in result.stdout + result.stderr
+
+
+def test_a_refused_github_token_is_reported(
+    tmp_path: Path, run_cli: RunCli, github: FakeGitHub, jira: FakeJira
+) -> None:
+    repo, _ = remote_and_clone(tmp_path)
+    result = sync(run_cli, repo, env(repo, github, jira, GITHUB_TOKEN="ghs_wrong"))
+    assert result.exit_code == 1
+    found = items(result)
+    assert "HTTP 401" in str(found["INC-2026-0042/portal-500"]["message"])
+    assert found["INC-2026-0042/payment-timeout"]["outcome"] == "created"
+    assert "ghs_wrong" not in result.stdout + result.stderr
+
+
+def test_an_unknown_jira_project_says_what_to_fix(
+    tmp_path: Path, run_cli: RunCli, github: FakeGitHub, jira: FakeJira
+) -> None:
+    jira.projects = {"OPS"}
+    repo, _ = remote_and_clone(tmp_path)
+    result = sync(run_cli, repo, env(repo, github, jira))
+    assert result.exit_code == 1
+    message = str(items(result)["INC-2026-0042/payment-timeout"]["message"])
+    assert "HTTP 400" in message and "jira.project in policies/defects.yaml" in message
+
+
+def test_a_missing_github_repository_says_what_to_check(
+    tmp_path: Path, run_cli: RunCli, github: FakeGitHub, jira: FakeJira
+) -> None:
+    repo, _ = remote_and_clone(tmp_path)
+    github.fail(1, 404, message="Not Found")
+    result = sync(run_cli, repo, env(repo, github, jira))
+    assert result.exit_code == 1
+    message = str(items(result)["INC-2026-0042/portal-500"]["message"])
+    assert "HTTP 404" in message and "acme/portal" in message
+
+
+def test_server_errors_on_search_are_retried(
+    tmp_path: Path, run_cli: RunCli, github: FakeGitHub, jira: FakeJira
+) -> None:
+    repo, _ = remote_and_clone(tmp_path)
+    jira.fail(2, 500, on="POST /rest/api/3/search/jql")
+    github.fail(2, 502)
+    result = sync(run_cli, repo, env(repo, github, jira))
+    assert result.exit_code == 0, result.stdout
+    assert [e.status for e in jira.requests("POST", "/rest/api/3/search")] == [500, 500, 200]
+    assert creates(github, jira) == (1, 1)
+
+
+def test_a_server_error_on_create_is_not_retried_and_says_the_next_run_heals_it(
+    tmp_path: Path, run_cli: RunCli, github: FakeGitHub, jira: FakeJira
+) -> None:
+    repo, _ = remote_and_clone(tmp_path)
+    jira.fail(1, 503, on="POST /rest/api/3/issue")
+    result = sync(run_cli, repo, env(repo, github, jira))
+    assert result.exit_code == 1
+    message = str(items(result)["INC-2026-0042/payment-timeout"]["message"])
+    assert "HTTP 503" in message and "the next run finds it by its label" in message
+    assert items(result)["INC-2026-0042/portal-500"]["outcome"] == "created"
+
+
+def test_rate_limits_are_waited_out_as_retry_after_asks(
+    tmp_path: Path, run_cli: RunCli, github: FakeGitHub, jira: FakeJira
+) -> None:
+    repo, _ = remote_and_clone(tmp_path)
+    jira.fail(1, 429, retry_after="1", on="POST /rest/api/3/issue")
+    result = sync(run_cli, repo, env(repo, github, jira))
+    assert result.exit_code == 0, result.stdout
+    posts = [e for e in jira.requests("POST") if e.path == "/rest/api/3/issue"]
+    assert [e.status for e in posts] == [429, 201]
+    assert posts[1].at - posts[0].at >= 1.0
+    assert len(jira.issues) == 1
+
+
+def test_rate_limits_that_outlast_the_retries_are_reported(
+    tmp_path: Path, run_cli: RunCli, github: FakeGitHub, jira: FakeJira
+) -> None:
+    repo, _ = remote_and_clone(tmp_path)
+    jira.fail(6, 429, retry_after="0", on="POST /rest/api/3/search/jql")
+    result = sync(run_cli, repo, env(repo, github, jira))
+    assert result.exit_code == 1
+    message = str(items(result)["INC-2026-0042/payment-timeout"]["message"])
+    assert "HTTP 429" in message and "rate limit" in message
