@@ -72,13 +72,17 @@ def declared_gaps(history: History, limit: timedelta) -> Iterator[Finding]:
 
     Checked: ``detection.reported_at``, the ``at`` of each customer update and each
     declared milestone, when a version brings a new value. Gaps are measured from the
-    time the version landed on the branch.
+    time the version landed on the branch. The first version of an imported record is
+    left out: its declared times are the record's story, listed by ``imported-record``.
     """
     for incident_id in sorted(history.incidents):
         previous: IncidentState | None = None
         for stamp, state in history.incidents[incident_id].states:
             if state is None:
                 previous = None
+                continue
+            if previous is None and state.status != "open" and state.milestones:
+                previous = state
                 continue
             far = [
                 (name, at, stamp.landed_at - at)
