@@ -124,7 +124,7 @@ def _json_board(
     from incidentctl.sla.settled import SettledResults
 
     folder = Git(root).open(history.ref).git_dir / "incidentctl" if history.head else None
-    settled = SettledResults.load(folder, history.ref, fingerprint())
+    settled = SettledResults.load(folder, fingerprint())
     known = settled.reusable(history, as_of)
     if ids:
         known = {key: value for key, value in known.items() if key in ids}

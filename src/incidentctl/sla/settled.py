@@ -2,7 +2,7 @@
 
 An incident whose every metric is met, missed or not applicable has no clock left
 running: judged again later it gives the same figures, until its history changes.
-Its JSON is kept under the Git folder (``<git dir>/incidentctl/settled-*.pickle``)
+Its JSON is kept under the Git folder (``<git dir>/incidentctl/settled.pickle``)
 keyed by the last commit that changed the incident or its RCA, and reused only when
 the board is judged at or after the instant it was computed. Like the replay cache,
 nothing in the file is trusted: a file of another program version, or one that does
@@ -74,11 +74,12 @@ class SettledResults:
         return self._rcas
 
     @classmethod
-    def load(cls, folder: Path | None, ref: str, fingerprint: str) -> SettledResults:
+    def load(cls, folder: Path | None, fingerprint: str) -> SettledResults:
+        """The results kept in ``folder``; entries are keyed by content, so one file
+        serves every ref (a pull request's branch reuses main's finished incidents)."""
         if folder is None:
             return cls(None, fingerprint)
-        name = hashlib.sha256(ref.encode()).hexdigest()[:16]
-        path = folder / f"settled-{name}.pickle"
+        path = folder / "settled.pickle"
         results = cls(path, fingerprint)
         # a cache that does not load is rebuilt
         with contextlib.suppress(Exception), path.open("rb") as handle:
