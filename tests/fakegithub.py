@@ -165,6 +165,8 @@ class FakeGitHub:
         self.grace = 0  # requests served normally before the injected failures start
         self._ids = 1000
         self._lock = threading.Lock()
+        self._held: threading.Barrier | None = None
+        self.held_out = False  # a held create waited in vain
         issues = r"^/repos/([^/]+/[^/]+)/issues"
         self._routes: list[tuple[str, re.Pattern[str], Route]] = [
             ("GET", re.compile(issues + "$"), self._list_issues),
@@ -269,9 +271,22 @@ class FakeGitHub:
         if self.violations:
             raise Violation("contract violations:\n" + "\n".join(self.violations))
 
+    def hold_creates(self, parties: int = 2, timeout: float = 10.0) -> None:
+        """Hold the next issue creations until ``parties`` of them have arrived (at most
+        ``timeout`` seconds, then ``held_out``), so that concurrent runs both miss before
+        either creates. Once; it needs a threaded server."""
+        self._held = threading.Barrier(parties, timeout=timeout)
+
     # -- serving --------------------------------------------------------------
 
     def handle(self, request: Request) -> Response:
+        held = self._held
+        if held is not None and request.method == "POST" and request.path.endswith("/issues"):
+            try:
+                held.wait()
+            except threading.BrokenBarrierError:
+                self.held_out = True
+            self._held = None
         with self._lock:
             path = request.path.removeprefix(self.prefix)
             body = request.get_json(silent=True) if request.data else None

@@ -114,8 +114,11 @@ class FakeJira:
         self.exchanges: list[Exchange] = []
         self.violations: list[str] = []
         self.lagging = True
+        self.comments: dict[int, list[Any]] = {}  # issue id: comment bodies (ADF)
         self._next = 10000
         self._lock = threading.Lock()
+        self._held: threading.Barrier | None = None
+        self.held_out = False  # a held create waited in vain
         server.expect_request(re.compile(".*")).respond_with_handler(self.handle)
 
     # -- for tests ------------------------------------------------------------
@@ -150,9 +153,22 @@ class FakeJira:
         if self.violations:
             raise Violation("contract violations:\n" + "\n".join(self.violations))
 
+    def hold_creates(self, parties: int = 2, timeout: float = 10.0) -> None:
+        """Hold the next issue creations until ``parties`` of them have arrived (at most
+        ``timeout`` seconds, then ``held_out``), so that concurrent runs both miss before
+        either creates. Once; it needs a threaded server."""
+        self._held = threading.Barrier(parties, timeout=timeout)
+
     # -- serving --------------------------------------------------------------
 
     def handle(self, request: Request) -> Response:
+        held = self._held
+        if held is not None and request.method == "POST" and request.path == "/rest/api/3/issue":
+            try:
+                held.wait()
+            except threading.BrokenBarrierError:
+                self.held_out = True
+            self._held = None
         with self._lock:
             body = request.get_json(silent=True) if request.data else None
             exchange = Exchange(request.method, request.path, body)
@@ -220,6 +236,9 @@ class FakeJira:
             return self._create(request.get_json())
         if request.method == "POST" and path == "/rest/api/3/search/jql":
             return self._search(request.get_json())
+        commented = re.match(r"^/rest/api/3/issue/([A-Z][A-Z0-9_]*-\d+|\d+)/comment$", path)
+        if commented and request.method == "POST":
+            return self._comment(commented.group(1), request.get_json())
         found = re.match(r"^/rest/api/3/issue/([A-Z][A-Z0-9_]*-\d+|\d+)$", path)
         if found:
             issue = self._by_key(found.group(1))
@@ -234,6 +253,21 @@ class FakeJira:
                     return _json(self._issue_json(issue, ["labels", "duedate", "summary"]))
                 return Response(status=204)
         return _error(404, "Not found")
+
+    def _comment(self, key: str, data: dict[str, Any]) -> Response:
+        issue = self._by_key(key)
+        if issue is None:
+            return _error(404, "Issue does not exist or you do not have permission to see it.")
+        body = data.get("body")
+        if not (isinstance(body, dict) and body.get("type") == "doc"):
+            return _json({"errorMessages": ["Comment body is not a valid Atlassian Document"],
+                          "errors": {}}, 400)  # fmt: skip
+        self.comments.setdefault(issue.id, []).append(body)
+        number = 20000 + sum(len(c) for c in self.comments.values())
+        now = "2026-03-02T11:00:00.000+00:00"
+        return _json({"id": str(number), "body": body, "created": now, "updated": now,
+                      "self": f"{self.base}/rest/api/3/issue/{issue.id}/comment/{number}"},
+                     201)  # fmt: skip
 
     def _by_key(self, key: str) -> JiraRecord | None:
         return next((i for i in self.issues.values() if key in (i.key, str(i.id))), None)

@@ -7,6 +7,8 @@ fail the test on a violation); repositories are real, with a bare remote to push
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,7 +19,7 @@ from pytest_httpserver import HTTPServer
 from fakegithub import TOKEN as GITHUB_TOKEN
 from fakegithub import FakeGitHub
 from fakejira import TOKEN as JIRA_TOKEN
-from fakejira import FakeJira
+from fakejira import FakeJira, JiraRecord
 from gitrepo import Commit, Repo, build_repo, document_yaml, incident_yaml, rca_yaml
 
 if TYPE_CHECKING:
@@ -115,7 +117,7 @@ def sync(run_cli: RunCli, repo: Repo, environ: dict[str, str], *args: str) -> Cl
     return run_cli(["defects", "sync", "--format", "json", *args], repo.path, env=environ)
 
 
-def items(result: CliResult) -> dict[str, dict[str, object]]:
+def items(result: CliResult | subprocess.CompletedProcess[str]) -> dict[str, dict[str, object]]:
     data = json.loads(result.stdout)
     return {f"{i['incident']}/{i['key']}": i for i in data["items"]}
 
@@ -205,7 +207,7 @@ def test_a_crash_between_create_and_write_back_is_healed_without_a_second_ticket
     assert healed.exit_code == 0, healed.stdout
     assert {i["outcome"] for i in items(healed).values()} == {"found"}
     assert creates(github, jira) == (1, 1)
-    [search, *_] = jira.requests("POST", "/rest/api/3/search/jql")[1:]
+    [search] = jira.requests("POST", "/rest/api/3/search/jql")[2:]  # after search, recheck
     assert search.body["reconcileIssues"] == [min(jira.issues)]
     text = (repo.path / INC).read_text(encoding="utf-8")
     assert "tracker: jira:PAY-1" in text and "tracker: github:acme/portal#1" in text
@@ -224,6 +226,118 @@ def test_two_serialised_runs_from_two_clones_leave_one_ticket_per_defect(
     assert creates(github, jira) == (1, 1)
     main = first.git("ls-remote", str(remote), "refs/heads/main").split()[0]
     assert second.head() == main  # its identical commits were dropped by the rebase
+
+
+@pytest.fixture
+def threaded() -> Iterator[tuple[FakeGitHub, FakeJira]]:
+    """A fake GitHub and a fake Jira that answer concurrent requests concurrently."""
+    servers = [HTTPServer(host="127.0.0.1", port=0, threaded=True) for _ in range(2)]
+    for server in servers:
+        server.start()
+    fakes = FakeGitHub(servers[0]), FakeJira(servers[1])
+    yield fakes
+    for server in servers:
+        server.clear()
+        if server.is_running():
+            server.stop()
+    for fake in fakes:
+        fake.check()
+
+
+def run_both(
+    repos: list[Repo], github: FakeGitHub, jira: FakeJira
+) -> list[subprocess.CompletedProcess[str]]:
+    """``defects sync --push`` in each clone, as simultaneous processes."""
+    command = [sys.executable, "-c", "from incidentctl.cli.main import main; main()",
+               "defects", "sync", "--format", "json", "--push"]  # fmt: skip
+    runs = [
+        subprocess.Popen(
+            command,
+            cwd=repo.path,
+            env={**repo.environment(), **env(repo, github, jira)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for repo in repos
+    ]
+    try:
+        outputs = [run.communicate(timeout=120) for run in runs]
+    finally:
+        for run in runs:
+            if run.poll() is None:
+                run.kill()
+                run.communicate()
+    return [
+        subprocess.CompletedProcess(command, run.returncode, out, err)
+        for run, (out, err) in zip(runs, outputs, strict=True)
+    ]
+
+
+def test_two_simultaneous_runs_converge_on_one_ticket_per_defect(
+    tmp_path: Path, threaded: tuple[FakeGitHub, FakeJira]
+) -> None:
+    github, jira = threaded
+    # Each fake holds the first create until the second has arrived: both runs have
+    # searched and missed before either ticket exists.
+    github.hold_creates()
+    jira.hold_creates()
+    jira.lagging = False  # the recheck relies on Jira's index showing the other's issue
+    first, remote = remote_and_clone(tmp_path)
+    second = clone(first, remote, tmp_path / "second")
+    results = run_both([first, second], github, jira)
+    for result in results:
+        assert result.returncode == 0, result.stdout + result.stderr
+    assert not github.held_out and not jira.held_out  # the creates did overlap
+    assert creates(github, jira) == (2, 2)
+
+    kept, extra = github.issues_in(PORTAL)
+    assert (kept.number, kept.state, kept.labels) == (1, "open", ["incident-defect", "bug"])
+    assert (extra.state, extra.state_reason) == ("closed", "not_planned")
+    assert extra.labels == ["incident-defect", "bug", "incidentctl-duplicate"]
+    [note] = github.comments_on(PORTAL, extra.number)
+    assert note.body == "Duplicate of #1, opened by a concurrent sync"
+
+    lower, higher = (jira.issues[i] for i in sorted(jira.issues))
+    assert lower.key == "PAY-1" and "incidentctl-duplicate" not in lower.fields["labels"]
+    assert "incidentctl-duplicate" in higher.fields["labels"]
+    [comment] = jira.comments[higher.id]
+    assert "Duplicate of PAY-1, opened by a concurrent sync" in json.dumps(comment)
+    assert lower.id not in jira.comments
+
+    outcomes = [items(result) for result in results]
+    for key in ("INC-2026-0042/payment-timeout", "INC-2026-0042/portal-500"):
+        assert {o[key]["outcome"] for o in outcomes} == {"created", "found"}
+        assert len({o[key]["tracker"] for o in outcomes}) == 1
+        [found] = [o[key] for o in outcomes if o[key]["outcome"] == "found"]
+        assert "a concurrent sync opened" in str(found["message"])
+    main = first.git("ls-remote", str(remote), "refs/heads/main").split()[0]
+    for repo in (first, second):
+        text = (repo.path / INC).read_text(encoding="utf-8")
+        assert "  tracker: jira:PAY-1\n" in text and "  tracker: github:acme/portal#1\n" in text
+    pushed = first.git("show", f"{main}:{INC}")
+    assert "tracker: jira:PAY-1" in pushed and "tracker: github:acme/portal#1" in pushed
+
+
+def test_tickets_marked_as_duplicates_are_never_picked(
+    tmp_path: Path, run_cli: RunCli, github: FakeGitHub, jira: FakeJira
+) -> None:
+    marker = "<!-- incidentctl:defect INC-2026-0042/portal-500 -->"
+    github.add_issue(PORTAL, body=marker, state="closed",
+                     labels=["incident-defect", "bug", "incidentctl-duplicate"])  # fmt: skip
+    github.add_issue(PORTAL, body=marker, labels=["incident-defect", "bug"])
+    label = "incidentctl-INC-2026-0042-payment-timeout"
+    for number, labels in ((1, [label, "incidentctl-duplicate"]), (2, [label])):
+        jira.issues[10000 + number] = JiraRecord(
+            10000 + number, f"PAY-{number}", "PAY", {"labels": labels}, {}, True
+        )
+    repo, _ = remote_and_clone(tmp_path)
+    result = sync(run_cli, repo, env(repo, github, jira))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert {i["outcome"] for i in items(result).values()} == {"found"}
+    assert creates(github, jira) == (0, 0)
+    text = (repo.path / INC).read_text(encoding="utf-8")
+    assert "tracker: jira:PAY-2" in text and "tracker: github:acme/portal#2" in text
 
 
 def test_rca_actions_of_type_fix_or_prevent_are_tracked(
@@ -344,7 +458,8 @@ def test_server_errors_on_search_are_retried(
     github.fail(2, 502)
     result = sync(run_cli, repo, env(repo, github, jira))
     assert result.exit_code == 0, result.stdout
-    assert [e.status for e in jira.requests("POST", "/rest/api/3/search")] == [500, 500, 200]
+    # the search before the create is retried; the one after it (the recheck) succeeds
+    assert [e.status for e in jira.requests("POST", "/rest/api/3/search")] == [500, 500, 200, 200]
     assert creates(github, jira) == (1, 1)
 
 

@@ -7,7 +7,13 @@ For each item without a reference in its file:
    ``<!-- incidentctl:defect INC-…/key -->``; on Jira, by the marker label through
    ``POST /rest/api/3/search/jql``, passing the ids of issues this clone created
    before (the journal under ``.git/incidentctl/``) as ``reconcileIssues``;
-2. create it when none is found (and journal a Jira issue's id at once);
+2. create it when none is found (and journal a Jira issue's id at once), then list the
+   tickets with its marker again: neither tracker can create only if absent, so a run
+   started at the same time may have created one too. The lowest number (GitHub) or id
+   (Jira) is the ticket of record; a run that created a higher one marks it as a
+   duplicate (label ``incidentctl-duplicate``, a comment naming the ticket of record,
+   and on GitHub closed as not planned) and writes the reference of the lowest. Tickets
+   carrying that label are never found again;
 3. write ``tracker:`` into the incident's ``defects[i]`` or the RCA's ``actions[i]``
    with a surgical edit and commit that file alone with trailers (``Incident:``,
    ``Tracker:``). A failed commit puts the file back as it was: the next run finds the
@@ -38,12 +44,14 @@ from incidentctl.history.git import Git
 from incidentctl.problems import IncidentctlError, UsageError
 from incidentctl.trackers import TrackedIssue
 from incidentctl.trackers.github import GitHub
-from incidentctl.trackers.jira import Jira, JiraConfigError, adf
+from incidentctl.trackers.jira import Jira, JiraConfigError, JiraIssue, adf
 
 Action = Literal[
     "created", "found", "tracked", "updated", "failed", "skipped", "would-create", "would-find"
 ]
 JOURNAL = Path("incidentctl") / "jira-created.json"
+DUPLICATE_LABEL = "incidentctl-duplicate"
+"""Marks a ticket a concurrent run created twice: it is never the ticket found."""
 
 
 @dataclass
@@ -162,9 +170,10 @@ class Clients:
             self._github[repo] = self._stack.enter_context(GitHub.from_env(repo, self.env))
         return self._github[repo]
 
-    def labelled(self, repo: str) -> list[TrackedIssue]:
-        """The issues labelled ``incident-defect``, listed once per run and repository."""
-        if repo not in self._labelled:
+    def labelled(self, repo: str, *, again: bool = False) -> list[TrackedIssue]:
+        """The issues labelled ``incident-defect``, listed once per run and repository
+        (``again``: listed anew, after a create)."""
+        if again or repo not in self._labelled:
             self._labelled[repo] = self.github(repo).labelled(DEFECT_LABEL)
         return self._labelled[repo]
 
@@ -229,9 +238,9 @@ def _one(item: Planned, clients: Clients, journal: Journal, git: Git, options: O
         if item.source.tracker:
             return _refresh(item, clients)
         if route.github is not None:
-            ticket, created = _github(item, route.github, clients, options)
+            ticket, created, note = _github(item, route.github, clients, options)
         else:
-            ticket, created = _jira(item, clients, journal, options)
+            ticket, created, note = _jira(item, clients, journal, options)
     except JiraConfigError:
         raise
     except IncidentctlError as error:
@@ -240,33 +249,66 @@ def _one(item: Planned, clients: Clients, journal: Journal, git: Git, options: O
         sha = write_back(options.root, git, item, ticket)
     except IncidentctlError as error:
         return Outcome(item, "failed", ticket, str(error))
-    return Outcome(item, "created" if created else "found", ticket, commit=sha)
+    return Outcome(item, "created" if created else "found", ticket, note, commit=sha)
 
 
-def _github(item: Planned, repo: str, clients: Clients, options: Options) -> tuple[str, bool]:
-    wanted = hidden_marker(item)
-    listed = clients.labelled(repo)
-    found = next((i for i in listed if wanted in i.body), None)
-    if found is not None:
-        return found.ref, False
-    labels = list(item.labels)
-    issue = clients.github(repo).create(
-        item.source.title, github_body(item, options.blob_url), labels
+def _duplicated(record: str, mine: str) -> str:
+    return (
+        f"a concurrent sync opened {record} first: {mine}, opened by this run, "
+        f"is marked {DUPLICATE_LABEL} and points to it"
     )
-    listed.append(issue)  # a second item with the same marker in this run finds it
-    return issue.ref, True
 
 
-def _jira(item: Planned, clients: Clients, journal: Journal, options: Options) -> tuple[str, bool]:
+def _github(item: Planned, repo: str, clients: Clients, options: Options) -> tuple[str, bool, str]:
+    wanted = hidden_marker(item)
+
+    def marked(listed: Sequence[TrackedIssue]) -> list[TrackedIssue]:
+        return [i for i in listed if wanted in i.body and DUPLICATE_LABEL not in i.labels]
+
+    found = marked(clients.labelled(repo))
+    if found:
+        return min(found, key=lambda i: i.number).ref, False, ""
+    github = clients.github(repo)
+    issue = github.create(item.source.title, github_body(item, options.blob_url), item.labels)
+    try:
+        # a run started at the same time may have opened one too: the lowest number wins
+        listed = clients.labelled(repo, again=True)
+        if all(i.number != issue.number for i in listed):
+            listed.append(issue)  # a second item with the same marker in this run finds it
+        record = min([*marked(listed), issue], key=lambda i: i.number)
+        if record.number == issue.number:
+            return issue.ref, True, ""
+        closed = github.close_duplicate(issue.number, [*issue.labels, DUPLICATE_LABEL])
+        listed[:] = [closed if i.number == issue.number else i for i in listed]
+        github.comment(issue.number, f"Duplicate of #{record.number}, opened by a concurrent sync")
+    except IncidentctlError as error:
+        raise UsageError(
+            f"{issue.ref} was opened, then checking for a concurrent run's ticket failed: "
+            f"{error}. The next run finds the lowest-numbered ticket by its marker"
+        ) from None
+    return record.ref, False, _duplicated(record.ref, issue.ref)
+
+
+def _lowest(issues: Sequence[JiraIssue]) -> JiraIssue:
+    return min(issues, key=lambda i: int(i.id) if i.id.isdigit() else 0)
+
+
+def _jira(
+    item: Planned, clients: Clients, journal: Journal, options: Options
+) -> tuple[str, bool, str]:
     route = item.route
     assert route is not None and route.jira is not None
     jira = clients.jira()
     label = marker_label(item.source)
-    found = jira.search(f'labels = "{label}" ORDER BY created ASC',
-                        reconcile=journal.ids.get(label, ()))  # fmt: skip
-    mine = [i for i in found if label in i.labels]
+    jql = f'labels = "{label}" ORDER BY created ASC'
+
+    def marked() -> list[JiraIssue]:
+        found = jira.search(jql, reconcile=journal.ids.get(label, ()))
+        return [i for i in found if label in i.labels and DUPLICATE_LABEL not in i.labels]
+
+    mine = marked()
     if mine:
-        return min(mine, key=lambda i: int(i.id) if i.id.isdigit() else 0).ref, False
+        return _lowest(mine).ref, False, ""
     try:
         issue = jira.create(
             project=route.jira.project,
@@ -285,7 +327,25 @@ def _jira(item: Planned, clients: Clients, journal: Journal, options: Options) -
             ) from None
         raise
     journal.add(label, issue.id)
-    return issue.ref, True
+    try:
+        # a run started at the same time may have created one too: the lowest id wins
+        record = _lowest([*marked(), issue])
+        if record.id == issue.id:
+            return issue.ref, True, ""
+        # Which transition closes an issue depends on the project's workflow: the
+        # duplicate is labelled and explained, and left for a human to close.
+        jira.set_labels(issue.key, [*issue.labels, DUPLICATE_LABEL])
+        jira.comment(
+            issue.key,
+            f"Duplicate of {record.key}, opened by a concurrent sync. Labelled "
+            f"{DUPLICATE_LABEL}, it is never picked again: close it.",
+        )
+    except IncidentctlError as error:
+        raise UsageError(
+            f"{issue.ref} was created, then checking for a concurrent run's issue failed: "
+            f"{error}. The next run finds the lowest issue by its label {label}"
+        ) from None
+    return record.ref, False, _duplicated(record.ref, issue.ref)
 
 
 def _refresh(item: Planned, clients: Clients) -> Outcome:

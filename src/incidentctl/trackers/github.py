@@ -281,6 +281,13 @@ class GitHub:
                 issue.edit(state="open")
             return self._issue(issue)
 
+    def close_duplicate(self, number: int, labels: Sequence[str]) -> TrackedIssue:
+        """Close ``number`` as not planned, its labels set to ``labels`` (one PATCH)."""
+        with self._calling(f"closing #{number} as a duplicate"):
+            issue = self._repo.get_issue(number)
+            issue.edit(state="closed", state_reason="not_planned", labels=list(labels))
+            return self._issue(issue)
+
     def _issue(self, issue: Issue) -> TrackedIssue:
         return TrackedIssue(
             number=issue.number,

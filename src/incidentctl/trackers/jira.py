@@ -202,6 +202,18 @@ class Jira:
         params = {"returnIssue": "true"}
         self._call("PUT", path, f"setting the due date of {key}", json=body, params=params)
 
+    def set_labels(self, key: str, labels: Sequence[str]) -> None:
+        path = f"/rest/api/3/issue/{quote(key)}"
+        body = {"fields": {"labels": list(labels)}}
+        params = {"returnIssue": "true"}
+        self._call("PUT", path, f"setting the labels of {key}", json=body, params=params)
+
+    def comment(self, key: str, text: str) -> None:
+        """Add a comment (not retried on a 5xx or a lost answer, which may have added it)."""
+        path = f"/rest/api/3/issue/{quote(key)}/comment"
+        body = {"body": adf([(text, None)])}
+        self._call("POST", path, f"commenting on {key}", json=body, idempotent=False)
+
     # -- plumbing -------------------------------------------------------------
 
     def _issue(self, data: Mapping[str, Any]) -> JiraIssue:
