@@ -42,8 +42,8 @@ TIMESTAMP = Timestamp()
 
 
 def now_or(value: datetime | None) -> datetime:
-    """The CLI is the only place that reads the clock."""
-    return value if value is not None else datetime.now(UTC)
+    """The CLI is the only place that reads the clock (to the second, as commits are)."""
+    return value if value is not None else datetime.now(UTC).replace(microsecond=0)
 
 
 class LazyGroup(click.Group):
