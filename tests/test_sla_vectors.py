@@ -350,3 +350,9 @@ def test_elapsed_time_is_additive_over_a_split(calendar: str, split: int, rest: 
         + measure(middle, end, end, phases, rules).elapsed
     )
     assert whole == parts
+
+
+def test_a_cancelled_incident_needs_no_postmortem_or_rca() -> None:
+    h = history(("10:00", {}), ("10:03", {"status": "cancelled"}))
+    for name in ("postmortem", "rca"):
+        assert metric(h, name, "2026-11-20T00:00").state == "not_applicable"

@@ -151,7 +151,8 @@ def policies_for(history: History, board: Board) -> dict[str, SLAPolicy]:
         timeline = history.incidents.get(incident.id)
         if incident.policy is None or timeline is None:
             continue
-        life = [s for s, _ in current_life(timeline.states) if s.landed_at <= board.as_of]
+        known = [(s, st) for s, st in timeline.states if s.landed_at <= board.as_of]
+        life = [s for s, _ in current_life(known)]
         if not life:
             continue
         policies, _ = history.policies_at(life[0].seq)

@@ -258,7 +258,7 @@ def incident_figures(history: History, incident_id: str, as_of: datetime) -> Inc
     timeline = history.incidents.get(incident_id)
     if timeline is None:
         return None
-    life = [(s, st) for s, st in current_life(timeline.states) if s.landed_at <= as_of]
+    life = current_life([(s, st) for s, st in timeline.states if s.landed_at <= as_of])
     if not life:
         return None
     return _figures(

@@ -157,7 +157,8 @@ def evaluate_incident(
     on the branch when it opened): ``audit`` asks what a later policy would have said.
     """
     timeline = history.incidents[incident_id]
-    life = [(s, st) for s, st in current_life(timeline.states) if s.landed_at <= as_of]
+    # filter first: a deletion or re-creation after as_of is not known yet
+    life = current_life([(s, st) for s, st in timeline.states if s.landed_at <= as_of])
     if not life:
         return None
     state = life[-1][1]
@@ -254,7 +255,11 @@ def _cycles(story: Story, metric: str) -> list[tuple[Evidence, Evidence | None]]
         acked = next((p for p in phases if p.phase.status != "open"), None)
         return [(story.opened, acked.evidence if acked else None)]
     if metric == "first_update":
+        # the first customer update, or the end (resolve, close, cancel) if none came first
         first = min(story.updates, key=lambda e: e.at, default=None)
+        end = _first(phases, ENDED)
+        if end is not None and (first is None or end.evidence.at < first.at):
+            first = end.evidence
         return [(story.opened, first)]
     if metric == "mitigate":
         mitigated = _first(phases, MITIGATED)
@@ -295,6 +300,8 @@ def _metric(
     rules = _rules(policy, calendars, metric, cache)
     if all(rules.target(s) is None for s in severities):
         return MetricResult(metric, "not_applicable")
+    if metric in ("postmortem", "rca") and story.state.status == "cancelled":
+        return MetricResult(metric, "not_applicable")  # a duplicate or false alarm has none
     spans = _cycles(story, metric)
     if not spans:
         return MetricResult(metric, "pending")

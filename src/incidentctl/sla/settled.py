@@ -58,6 +58,18 @@ def incident_key(
     return (states, _token(rca[-1][0].sha) if rca else "", len(rca))
 
 
+def _all_landed(
+    history: History, incident_id: str, as_of: datetime, rcas: dict[str, list[Any]]
+) -> bool:
+    """Whether every version of the incident and its RCA had landed by ``as_of``: a result
+    judged before a later change is not the result of the history as it is now."""
+    timeline = history.incidents[incident_id]
+    last = [timeline.states[-1][0]] if timeline.states else []
+    rca = rcas.get(incident_id, [])
+    last += [rca[-1][0]] if rca else []
+    return all(stamp.landed_at <= as_of for stamp in last)
+
+
 @dataclass
 class SettledResults:
     """Per incident: the key it was computed for, when, and its JSON text."""
@@ -105,7 +117,7 @@ class SettledResults:
     def remember(
         self, history: History, result: IncidentResult, as_of: datetime, data: str
     ) -> None:
-        if is_settled(result):
+        if is_settled(result) and _all_landed(history, result.id, as_of, self._index(history)):
             key = incident_key(history, result.id, self._index(history))
             self.entries[result.id] = (key, as_of, data)
             self.changed = True

@@ -9,6 +9,7 @@ evidence: the commit it came from, or the declared field.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -128,10 +129,13 @@ def build_story(
             story.phases.append(
                 StoryPhase(Phase(t, state.status, state.severity), Evidence.of(stamp, t))
             )
-        seen = set(previous.customer_updates)
-        story.updates.extend(
-            Evidence.of(stamp, t) for update in state.customer_updates if update not in seen
-        )
+        # an update is new if its `at` is: an edit of an existing update's text is not
+        seen = Counter(update.at for update in previous.customer_updates)
+        for update in state.customer_updates:
+            if seen[update.at] > 0:
+                seen[update.at] -= 1
+            else:
+                story.updates.append(Evidence.of(stamp, t))
         previous = state
     _rca_marks(story, rca_states, clock, as_of)
     return story
@@ -164,8 +168,8 @@ def _rca_marks(
     times = stamp_times(rca_states, clock)
     first = True
     for t, (stamp, state) in zip(times, rca_states, strict=True):
-        if t > as_of:
-            break
+        if t > as_of or stamp.landed_at > as_of:
+            break  # not on the branch yet (an authored time may precede the landing)
         if state is None:
             continue
         declared = first and story.imported
@@ -174,6 +178,9 @@ def _rca_marks(
             story.meeting = (
                 Evidence.declared(stamp, min(state.meeting_at, t), "meeting_at")
                 if declared
+                # a meeting recorded ahead of time is held when it is, not when scheduled
+                else Evidence.declared(stamp, state.meeting_at, "meeting_at")
+                if state.meeting_at > t
                 else Evidence.of(stamp, t)
             )
         if story.published is None and state.status == "published":
