@@ -581,11 +581,12 @@ def test_clean_files_are_read_without_the_round_trip_parser(repo: MiniRepo) -> N
 
 
 def test_a_huge_number_is_refused_and_shortened_in_the_message(repo: MiniRepo) -> None:
-    # Python refuses to convert integers of over 4300 digits; that is not an internal error.
+    # Python refuses to convert integers of over 4300 digits; that is not an internal error,
+    # and the problem is still shown where the value is.
     repo.edit(INC, "id: INC-2026-0001", f"id: {'1' * 5000}")
     assert_problems(
         repo.validate(),
-        f"{INC}:1:1: error schema id: '{'1' * 55}...' does not have the expected form: write "
+        f"{INC}:3:1: error schema id: '{'1' * 55}...' does not have the expected form: write "
         "INC-YYYY-NNNN, e.g. INC-2026-0042",
     )
 

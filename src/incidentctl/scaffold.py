@@ -122,3 +122,8 @@ def write_scaffold(root: Path, scaffold: Scaffold) -> None:
             f"{scaffold.path.relative_to(root).as_posix()} already exists and was left as it "
             "is: run the command again to take the next free id"
         ) from None
+    except OSError as error:
+        raise UsageError(
+            f"{scaffold.path.relative_to(root).as_posix()}: cannot write it, so nothing was "
+            f"created: {error.strerror or error}"
+        ) from None

@@ -87,6 +87,7 @@ def command(
     from incidentctl.audit.run import run_audit
     from incidentctl.history.git import Git
     from incidentctl.history.replay import replay
+    from incidentctl.problems import UsageError
     from incidentctl.report.audit import RENDERER_BY_NAME
 
     now = now_or(as_of).replace(microsecond=0)  # whole seconds, as recorded and shown
@@ -96,7 +97,12 @@ def command(
     options = Options(require_signed, require_merges, max_declared_gap)
     report = run_audit(history, Git(root), now, options, since)
     if checkpoint is not None:
-        checkpoints.save(checkpoint, checkpoints.record(history, now))
+        try:
+            checkpoints.save(checkpoint, checkpoints.record(history, now))
+        except OSError as error:
+            raise UsageError(
+                f"--checkpoint {checkpoint}: cannot write it: {error.strerror or error}"
+            ) from None
         report = replace(report, checkpoint_written=str(checkpoint))
     color = fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     click.echo(RENDERER_BY_NAME[fmt](report, color))

@@ -44,7 +44,11 @@ def editing(function: F) -> F:
         ),
         click.option("--remote", default="origin", show_default=True, help="Where --push goes."),
         click.option(
-            "--branch", default="main", show_default=True, help="The audited branch --push updates."
+            "--branch",
+            default="main",
+            show_default=True,
+            help="The audited branch: the edit is checked against its history, and --push "
+            "updates it.",
         ),
     ]
     for option in reversed(options):
@@ -64,7 +68,7 @@ def run(root: Path, incident_id: str, operation: Any, **options: Any) -> int:
     git = Git(root)
     if commit:
         gitops.check_can_commit(git, path)  # before anything is written
-    history = commands.audited_history(root)
+    history = commands.audited_history(root, options["branch"])
     planned = commands.plan_edit(root, path, operation, now=now, history=history)
     for problem in planned.warnings:
         click.echo(problem.render(), err=True)

@@ -44,6 +44,12 @@ ENVIRONMENTS = _values(Incident.model_fields["environment"].annotation)
     default=None,
     help="When it was reported (default: now); its year is the id's year.",
 )
+@click.option(
+    "--ref",
+    default="main",
+    show_default=True,
+    help="The audited branch: ids it ever had, deleted ones too, are not reused.",
+)
 @click.pass_obj
 def command(
     root: Path,
@@ -56,6 +62,7 @@ def command(
     channel: str | None,
     environment: str | None,
     now: datetime | None,
+    ref: str,
 ) -> int:
     """Scaffold incidents/YYYY/INC-YYYY-NNNN.yaml with the next free id; print its path."""
     from incidentctl.problems import UsageError
@@ -88,7 +95,7 @@ def command(
         customer=customer or None,
         environment=environment,
     )
-    scaffold = scaffold_incident(root, fields, now_or(now), _ids_in_history(root))
+    scaffold = scaffold_incident(root, fields, now_or(now), _ids_in_history(root, ref))
     write_scaffold(root, scaffold)
     click.echo(_shown(scaffold.path))
     return 0
@@ -112,12 +119,12 @@ def _shown(path: Path) -> str:
     return path.as_posix() if relative.startswith("..") else Path(relative).as_posix()
 
 
-def _ids_in_history(root: Path) -> list[str]:
+def _ids_in_history(root: Path, ref: str) -> list[str]:
     """Every incident id the audited branch ever had (deleted ones too), if there is one."""
     from incidentctl.history.replay import replay
     from incidentctl.problems import UsageError
 
     try:
-        return list(replay(root, "main").incidents)
+        return list(replay(root, ref).incidents)
     except UsageError:
-        return []  # not a Git repository, or no main yet: the files alone decide
+        return []  # not a Git repository, or no such branch yet: the files alone decide

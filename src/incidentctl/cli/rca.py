@@ -64,11 +64,11 @@ def render(root: Path, incident_id: str, ref: str, as_of: datetime | None, fmt: 
         raise UsageError(
             f"no {incident_id}.rca.yaml under incidents/: write one with `rca new {incident_id}`"
         )
-    rca = read_document(root, rca_path).model
-    assert isinstance(rca, RCA)
+    rca = read_document(root, rca_path, "RCA").model
+    assert isinstance(rca, RCA)  # read_document checked the kind
     subject = rca.incident_ids[0]
     incident_path = find_file(root, subject, rca=False)
-    incident = read_document(root, incident_path).model if incident_path else None
+    incident = read_document(root, incident_path, "Incident").model if incident_path else None
     with Progress("replaying history") as progress:
         history = replay(root, ref, progress=progress)
     figures = incident_figures(history, subject, now_or(as_of))

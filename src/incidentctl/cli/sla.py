@@ -103,6 +103,15 @@ def command(
         board = evaluate(history, when, ids or None)
         color = fmt == "table" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
         click.echo(RENDERER_BY_NAME[fmt](board, color))
+    shown = {incident.id for incident in board.incidents}
+    for incident_id in dict.fromkeys(ids):
+        if incident_id not in shown:
+            click.echo(
+                f"incidentctl: {incident_id}: nothing to judge on {ref} as of "
+                f"{when:%Y-%m-%dT%H:%M:%SZ}: its file is deleted, does not load, or did not "
+                f"exist yet (incidentctl log {incident_id} shows its history)",
+                err=True,
+            )
     if fail_on is not None:
         failing = FAIL_ON[fail_on]
         if any(m.state in failing for i in board.incidents for m in i.metrics):

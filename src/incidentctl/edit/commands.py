@@ -216,7 +216,12 @@ def write_edit(planned: Planned) -> None:
         raise UsageError(
             f"{planned.display} changed while it was being edited: run the command again"
         )
-    atomic_write(planned.path, planned.after)
+    try:
+        atomic_write(planned.path, planned.after)
+    except OSError as error:
+        raise UsageError(
+            f"{planned.display}: cannot write it, so nothing was changed: {error.strerror or error}"
+        ) from None
 
 
 def _refusal(

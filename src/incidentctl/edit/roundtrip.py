@@ -19,7 +19,7 @@ from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.representer import RoundTripRepresenter
 
 from incidentctl.edit.comments import scan
-from incidentctl.load.yamlio import located_load
+from incidentctl.load.yamlio import RawScalar, lenient_constructor, located_load
 
 _NULL = "tag:yaml.org,2002:null"
 # Wide enough that no scalar is ever folded onto a second line.
@@ -62,14 +62,20 @@ class _Representer(RoundTripRepresenter):
         # Tagged as what it resolves to, so the emitter may leave it unquoted.
         return self.represent_scalar("tag:yaml.org,2002:timestamp", str(data))
 
+    def represent_raw_scalar(self, data: RawScalar) -> ScalarNode:
+        # Tagged as it resolves, so that it is written back as it was read: unquoted.
+        return self.represent_scalar(data.tag, str(data))
+
 
 _Representer.add_representer(type(None), _Representer.represent_none)
 _Representer.add_representer(TimestampText, _Representer.represent_timestamp_text)
+_Representer.add_representer(RawScalar, _Representer.represent_raw_scalar)
 
 
 def make_yaml() -> YAML:
     """A round-trip ``YAML`` configured for the canonical layout (a new one per use)."""
     rt = YAML(typ="rt")
+    rt.Constructor = lenient_constructor()
     rt.Representer = _Representer
     rt.indent(mapping=2, sequence=4, offset=2)
     rt.preserve_quotes = True

@@ -244,10 +244,41 @@ def fast_load(text: str) -> Any:
 # ruamel.yaml is imported here only: validating clean files never loads it.
 
 
+class RawScalar(str):
+    """A plain scalar ruamel.yaml resolves but cannot convert, kept as the text written:
+    a timestamp such as ``2026-11-31T10:00:00Z`` or ``2026-11-21 25:00:00``, an integer
+    over Python's 4300 digits. The fast path keeps such values as text too; the model then
+    says what is wrong with them, and where. ``tag`` is what the scalar resolves to, so
+    that it is written back as it was, unquoted."""
+
+    tag: str
+
+
+def lenient_constructor() -> type[Any]:
+    """ruamel.yaml's round-trip constructor, turning what it cannot convert into
+    ``RawScalar`` instead of raising ``ValueError`` (which knows no position)."""
+    from ruamel.yaml.constructor import RoundTripConstructor
+    from ruamel.yaml.nodes import ScalarNode
+
+    class LenientConstructor(RoundTripConstructor):
+        def construct_non_recursive_object(self, node: Any, tag: str | None = None) -> Any:
+            try:
+                return super().construct_non_recursive_object(node, tag)
+            except ValueError:
+                if not isinstance(node, ScalarNode):
+                    raise
+                raw = RawScalar(node.value)
+                raw.tag = str(node.tag)
+                return raw
+
+    return LenientConstructor
+
+
 def _rt() -> YAML:
     from ruamel.yaml import YAML
 
     rt = YAML(typ="rt")
+    rt.Constructor = lenient_constructor()
     rt.allow_duplicate_keys = False
     return rt
 

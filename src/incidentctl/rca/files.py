@@ -28,8 +28,9 @@ def find_file(root: Path, incident_id: str, *, rca: bool) -> Path | None:
     return min(found) if found else None
 
 
-def read_document(root: Path, path: Path) -> SourceDocument:
-    """A document from the work tree; ``UsageError`` naming its problems if it does not load."""
+def read_document(root: Path, path: Path, kind: str) -> SourceDocument:
+    """A document of ``kind`` from the work tree; ``UsageError`` naming its problems if it
+    does not load, or saying what it holds if it is another kind."""
     display = path.relative_to(root).as_posix()
     doc = parse_document(display, path.read_bytes())
     if doc.model is None:
@@ -37,6 +38,11 @@ def read_document(root: Path, path: Path) -> SourceDocument:
             f"{display} does not load: "
             + "; ".join(p.render() for p in doc.problems)
             + " (incidentctl validate shows every problem)"
+        )
+    if doc.kind != kind:
+        raise UsageError(
+            f"{display}:1:1: holds kind: {doc.kind}, not {kind}: an incident's file holds "
+            "its Incident, and its .rca.yaml its RCA"
         )
     return doc
 

@@ -49,8 +49,8 @@ def scaffold_rca(root: Path, history: History, incident_id: str, as_of: datetime
             f"no incident file {incident_id}.yaml under incidents/: check the id "
             "(incidentctl sla lists the incidents)"
         )
-    incident = read_document(root, incident_path).model
-    assert isinstance(incident, Incident)
+    incident = read_document(root, incident_path, "Incident").model
+    assert isinstance(incident, Incident)  # read_document checked the kind
     path = incident_path.with_name(f"{incident_id}.rca.yaml")
     figures = incident_figures(history, incident_id, as_of)
     resolved_at = None
@@ -121,4 +121,9 @@ def write_rca(root: Path, scaffold: RcaScaffold) -> None:
         raise UsageError(
             f"{scaffold.path.relative_to(root).as_posix()} already exists and was left as it "
             "is: edit it, or delete it first to start again"
+        ) from None
+    except OSError as error:
+        raise UsageError(
+            f"{scaffold.path.relative_to(root).as_posix()}: cannot write it, so nothing was "
+            f"created: {error.strerror or error}"
         ) from None
