@@ -426,6 +426,23 @@ def test_a_missing_top_level_key_is_located_at_the_start(repo: MiniRepo) -> None
     )
 
 
+def test_a_missing_top_level_key_is_located_at_the_first_key_not_a_comment(
+    repo: MiniRepo,
+) -> None:
+    repo.edit(
+        INC,
+        "apiVersion: incidentctl/v1\n",
+        "# the schema for editors\napiVersion: incidentctl/v1\n",
+    )
+    broken_incident(
+        repo,
+        "detection:\n  source: monitoring\n  channel: monitoring\n",
+        "",
+        "2:1: error schema missing required key 'detection' (a mapping with the keys source, "
+        "channel): add it",
+    )
+
+
 def test_an_empty_value_where_text_is_needed(repo: MiniRepo) -> None:
     broken_incident(
         repo,

@@ -190,6 +190,29 @@ def test_rca_incident_fails_for_a_file_named_after_another_incident(repo: MiniRe
     )
 
 
+def test_rca_incident_fails_for_a_second_rca_file_of_the_same_incident(repo: MiniRepo) -> None:
+    other = "incidents/old/INC-2026-0001.rca.yaml"
+    repo.write(RCA, DRAFT_RCA)
+    repo.write(other, DRAFT_RCA)
+    result = repo.validate()
+    assert result.exit_code == 1
+    assert (
+        f"{RCA}:2:1: error rca-incident INC-2026-0001 has another RCA file, {other}: keep one "
+        "RCA per incident"
+    ) in result.stdout
+
+
+def test_rca_incident_fails_for_an_rca_not_named_id_rca_yaml(repo: MiniRepo) -> None:
+    misnamed = "incidents/2026/INC-2026-0001-rca.yaml"
+    repo.write(misnamed, DRAFT_RCA)
+    result = repo.validate()
+    assert result.exit_code == 1
+    assert (
+        f"{misnamed}:2:1: error rca-incident an RCA's file is named ID.rca.yaml: rename it to "
+        "INC-2026-0001.rca.yaml"
+    ) in result.stdout
+
+
 # -- calendar-ref -------------------------------------------------------------------------
 
 

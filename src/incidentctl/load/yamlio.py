@@ -548,6 +548,13 @@ def walk_locations(tree: Any, loc: tuple[str | int, ...]) -> tuple[int, int]:
     A key points at the key; a list index at the item; a missing key at its parent's key.
     """
     line, col = 1, 1
+    root_lc = getattr(tree, "lc", None)
+    if isinstance(tree, dict) and tree and root_lc is not None:
+        # a key missing at the top is reported at the document's first key, not at a
+        # comment line above it
+        first = root_lc.key(next(iter(tree)))
+        if first is not None:
+            line, col = first[0] + 1, first[1] + 1
     node = tree
     for part in loc:
         lc = getattr(node, "lc", None)

@@ -3,7 +3,8 @@
 Passing: ``INC-2026-0042.rca.yaml`` with ``incident: INC-2026-0042`` next to
 ``INC-2026-0042.yaml``.
 
-Failing: ``incident: INC-2026-9999`` when no such incident file exists.
+Failing: ``incident: INC-2026-9999`` when no such incident file exists; an RCA in a
+file not named ``ID.rca.yaml``; a second RCA file for the same incident.
 """
 
 from __future__ import annotations
@@ -30,6 +31,19 @@ def check(context: Context, rule: Rule) -> Iterator[Problem]:
                     "incidents/; check the id",
                     loc,
                 )
+        if not doc.path.endswith((".rca.yaml", ".rca.yml")):
+            yield doc.problem(
+                rule.id,
+                f"an RCA's file is named ID.rca.yaml: rename it to {rca.incident_ids[0]}.rca.yaml",
+                ("kind",),
+            )
+        others = [p for p in workspace.rca_files.get(doc.stem, []) if p != doc.path]
+        if others:
+            yield doc.problem(
+                rule.id,
+                f"{doc.stem} has another RCA file, {', '.join(others)}: keep one RCA per incident",
+                ("kind",),
+            )
         if doc.stem not in rca.incident_ids:
             yield doc.problem(
                 rule.id,
