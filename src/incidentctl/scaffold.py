@@ -101,29 +101,41 @@ def scaffold_incident(
     detection["channel"] = fields.channel
     detection["reported_at"] = timestamp(now)
     document["detection"] = detection
-    schema = Path(os.path.relpath(root / SCHEMA, path.parent)).as_posix()
-    text = f"# yaml-language-server: $schema={schema}\n{dump(document)}"
+    return Scaffold(path, checked_text(root, path, SCHEMA, dump(document), "incident"))
+
+
+def checked_text(root: Path, path: Path, schema: Path, body: str, what: str) -> str:
+    """A new document's text, headed by its schema comment; ``UsageError`` if invalid."""
+    relative = Path(os.path.relpath(root / schema, path.parent)).as_posix()
+    text = f"# yaml-language-server: $schema={relative}\n{body}"
     display = path.relative_to(root).as_posix()
     problems = parse_document(display, text.encode("utf-8")).problems
     if problems:
         raise UsageError(
-            "the incident would not be valid, nothing was written: "
+            f"the {what} would not be valid, nothing was written: "
             + "; ".join(p.message for p in problems)
         )
-    return Scaffold(path, text)
+    return text
 
 
-def write_scaffold(root: Path, scaffold: Scaffold) -> None:
-    """Create the file; ``UsageError`` if it exists, which is never overwritten."""
+def create_file(root: Path, path: Path, text: str, when_it_exists: str) -> None:
+    """Create the file; ``UsageError`` if it exists (never overwritten) or cannot be written."""
     try:
-        atomic_write(scaffold.path, scaffold.text, exclusive=True)
+        atomic_write(path, text, exclusive=True)
     except FileExistsError:
         raise UsageError(
-            f"{scaffold.path.relative_to(root).as_posix()} already exists and was left as it "
-            "is: run the command again to take the next free id"
+            f"{path.relative_to(root).as_posix()} already exists and was left as it is: "
+            f"{when_it_exists}"
         ) from None
     except OSError as error:
         raise UsageError(
-            f"{scaffold.path.relative_to(root).as_posix()}: cannot write it, so nothing was "
-            f"created: {error.strerror or error}"
+            f"{path.relative_to(root).as_posix()}: cannot write it, so nothing was created: "
+            f"{error.strerror or error}"
         ) from None
+
+
+def write_scaffold(root: Path, scaffold: Scaffold) -> None:
+    """Create the incident's file; ``UsageError`` if it exists, which is never overwritten."""
+    create_file(
+        root, scaffold.path, scaffold.text, "run the command again to take the next free id"
+    )

@@ -7,7 +7,6 @@ the timeline from the history anyway (where it cannot be edited by hand).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,14 +14,13 @@ from pathlib import Path
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from incidentctl.edit.roundtrip import dump
-from incidentctl.fsutil import atomic_write
 from incidentctl.history.model import History
-from incidentctl.load.document import parse_document
 from incidentctl.model import Incident
 from incidentctl.model.types import API_VERSION, format_duration, iso
 from incidentctl.problems import UsageError
 from incidentctl.rca.files import find_file, read_document
 from incidentctl.report.metrics import Event, incident_figures
+from incidentctl.scaffold import checked_text, create_file
 
 SCHEMA = Path("schemas") / "rca.json"
 FOLLOW_UP = timedelta(weeks=3)  # SPEC: follow up 2-4 weeks after
@@ -102,28 +100,8 @@ def scaffold_rca(root: Path, history: History, incident_id: str, as_of: datetime
     if figures is not None and figures.events:
         timeline = timeline_comment(figures.events, history.ref)
         body = body.replace("\nsummary:", f"\n{timeline}summary:", 1)
-    schema = Path(os.path.relpath(root / SCHEMA, path.parent)).as_posix()
-    text = f"# yaml-language-server: $schema={schema}\n{body}"
-    display = path.relative_to(root).as_posix()
-    problems = parse_document(display, text.encode("utf-8")).problems
-    if problems:
-        raise UsageError(
-            "the RCA would not be valid, nothing was written: "
-            + "; ".join(p.message for p in problems)
-        )
-    return RcaScaffold(path, text)
+    return RcaScaffold(path, checked_text(root, path, SCHEMA, body, "RCA"))
 
 
 def write_rca(root: Path, scaffold: RcaScaffold) -> None:
-    try:
-        atomic_write(scaffold.path, scaffold.text, exclusive=True)
-    except FileExistsError:
-        raise UsageError(
-            f"{scaffold.path.relative_to(root).as_posix()} already exists and was left as it "
-            "is: edit it, or delete it first to start again"
-        ) from None
-    except OSError as error:
-        raise UsageError(
-            f"{scaffold.path.relative_to(root).as_posix()}: cannot write it, so nothing was "
-            f"created: {error.strerror or error}"
-        ) from None
+    create_file(root, scaffold.path, scaffold.text, "edit it, or delete it first to start again")

@@ -17,7 +17,7 @@ from typing import Any
 from incidentctl import __version__
 from incidentctl.model.types import format_duration, iso
 from incidentctl.problems import Problem
-from incidentctl.report.sla import metric_json
+from incidentctl.report.sla import STATE_ICONS, metric_json
 from incidentctl.sla.diff import IncidentChange, MetricChange, SlaDiff
 from incidentctl.sla.engine import MetricResult
 
@@ -34,16 +34,6 @@ _STOP_VERB = {
     "resolve": "resolves",
     "postmortem": "holds the postmortem of",
     "rca": "publishes the RCA of",
-}
-_ICONS = {
-    "breached": "🔴",
-    "missed": "🔴",
-    "at_risk": "🟠",
-    "paused": "⏸️",
-    "running": "🔵",
-    "met": "🟢",
-    "pending": "⚪",
-    "not_applicable": "⚪",
 }
 _RANK = {"SEV1": 1, "SEV2": 2, "SEV3": 3, "SEV4": 4, "NONPROD": 5}
 
@@ -277,7 +267,7 @@ def _cell(m: MetricResult | None, as_of: datetime, icon: bool = True) -> str:
     """A metric's state (the worst of its cycles), and where its latest cycle stands."""
     if m is None:
         return "—"
-    text = f"{_ICONS.get(m.state, '')} {m.state}" if icon else m.state
+    text = f"{STATE_ICONS.get(m.state, '')} {m.state}" if icon else m.state
     if not m.cycles or m.cycles[-1].target is None:
         return text
     cycle = m.cycles[-1]

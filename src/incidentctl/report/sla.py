@@ -164,7 +164,7 @@ def table(board: Board, color: bool = False) -> str:
     return "\n".join(out)
 
 
-_ICONS = {
+STATE_ICONS = {
     "breached": "🔴",
     "missed": "🔴",
     "at_risk": "🟠",
@@ -190,7 +190,7 @@ def markdown(board: Board, color: bool = False) -> str:
             continue
         lines.append(
             f"| {incident.id} | {incident.severity} | {incident.status} | {m.metric} | "
-            f"{_ICONS[m.state]} {m.state} | {_progress(m)} | {_remaining(m)} | "
+            f"{STATE_ICONS[m.state]} {m.state} | {_progress(m)} | {_remaining(m)} | "
             f"{_due(m, board.as_of)} |"
         )
     lines.append("")
