@@ -50,6 +50,8 @@ from openapi_core.templating.responses.exceptions import ResponseNotFound
 from pytest_httpserver import HTTPServer
 from werkzeug.wrappers import Request, Response
 
+from fakeserver import ContractFake
+
 CONTRACT = Path(__file__).parent / "contracts" / "github-rest-subset.json"
 PREFIX = "/api/v3"
 BOT = "github-actions[bot]"
@@ -142,15 +144,12 @@ class CommentRecord:
     updated_at: str = field(default_factory=_now)
 
 
-class Violation(AssertionError):
-    pass
-
-
 Route = Callable[[Request, re.Match[str], str], Response]
 
 
-class FakeGitHub:
+class FakeGitHub(ContractFake):
     def __init__(self, server: HTTPServer, prefix: str = PREFIX) -> None:
+        super().__init__()
         self.server = server
         self.prefix = prefix
         self.base = server.url_for(prefix).rstrip("/")
@@ -160,13 +159,10 @@ class FakeGitHub:
         self.label_ids: dict[tuple[str, str], int] = {}
         self.failures: deque[Failure] = deque()
         self.exchanges: list[Exchange] = []
-        self.violations: list[str] = []
         self.drop_labels = False  # as GitHub does for a token without push access
         self.grace = 0  # requests served normally before the injected failures start
         self._ids = 1000
         self._lock = threading.Lock()
-        self._held: threading.Barrier | None = None
-        self.held_out = False  # a held create waited in vain
         issues = r"^/repos/([^/]+/[^/]+)/issues"
         self._routes: list[tuple[str, re.Pattern[str], Route]] = [
             ("GET", re.compile(issues + "$"), self._list_issues),
@@ -267,26 +263,10 @@ class FakeGitHub:
     def writes(self) -> list[Exchange]:
         return [e for e in self.exchanges if e.method != "GET"]
 
-    def check(self) -> None:
-        if self.violations:
-            raise Violation("contract violations:\n" + "\n".join(self.violations))
-
-    def hold_creates(self, parties: int = 2, timeout: float = 10.0) -> None:
-        """Hold the next issue creations until ``parties`` of them have arrived (at most
-        ``timeout`` seconds, then ``held_out``), so that concurrent runs both miss before
-        either creates. Once; it needs a threaded server."""
-        self._held = threading.Barrier(parties, timeout=timeout)
-
     # -- serving --------------------------------------------------------------
 
     def handle(self, request: Request) -> Response:
-        held = self._held
-        if held is not None and request.method == "POST" and request.path.endswith("/issues"):
-            try:
-                held.wait()
-            except threading.BrokenBarrierError:
-                self.held_out = True
-            self._held = None
+        self._wait_if_held(request.method == "POST" and request.path.endswith("/issues"))
         with self._lock:
             path = request.path.removeprefix(self.prefix)
             body = request.get_json(silent=True) if request.data else None

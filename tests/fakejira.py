@@ -41,6 +41,8 @@ from openapi_core.templating.responses.exceptions import ResponseNotFound
 from pytest_httpserver import HTTPServer
 from werkzeug.wrappers import Request, Response
 
+from fakeserver import ContractFake
+
 CONTRACTS = Path(__file__).parent / "contracts"
 SUBSET = CONTRACTS / "jira-platform-v3-subset.json"
 FULL = CONTRACTS / "jira-platform-v3.json"
@@ -100,25 +102,19 @@ class JiraRecord:
     indexed: bool
 
 
-class Violation(AssertionError):
-    pass
-
-
-class FakeJira:
+class FakeJira(ContractFake):
     def __init__(self, server: HTTPServer, projects: tuple[str, ...] = ("PAY",)) -> None:
+        super().__init__()
         self.server = server
         self.base = server.url_for("/").rstrip("/")
         self.projects = set(projects)
         self.issues: dict[int, JiraRecord] = {}
         self.failures: deque[Failure] = deque()
         self.exchanges: list[Exchange] = []
-        self.violations: list[str] = []
         self.lagging = True
         self.comments: dict[int, list[Any]] = {}  # issue id: comment bodies (ADF)
         self._next = 10000
         self._lock = threading.Lock()
-        self._held: threading.Barrier | None = None
-        self.held_out = False  # a held create waited in vain
         server.expect_request(re.compile(".*")).respond_with_handler(self.handle)
 
     # -- for tests ------------------------------------------------------------
@@ -149,26 +145,10 @@ class FakeJira:
             if (method is None or e.method == method) and e.path.startswith(path)
         ]
 
-    def check(self) -> None:
-        if self.violations:
-            raise Violation("contract violations:\n" + "\n".join(self.violations))
-
-    def hold_creates(self, parties: int = 2, timeout: float = 10.0) -> None:
-        """Hold the next issue creations until ``parties`` of them have arrived (at most
-        ``timeout`` seconds, then ``held_out``), so that concurrent runs both miss before
-        either creates. Once; it needs a threaded server."""
-        self._held = threading.Barrier(parties, timeout=timeout)
-
     # -- serving --------------------------------------------------------------
 
     def handle(self, request: Request) -> Response:
-        held = self._held
-        if held is not None and request.method == "POST" and request.path == "/rest/api/3/issue":
-            try:
-                held.wait()
-            except threading.BrokenBarrierError:
-                self.held_out = True
-            self._held = None
+        self._wait_if_held(request.method == "POST" and request.path == "/rest/api/3/issue")
         with self._lock:
             body = request.get_json(silent=True) if request.data else None
             exchange = Exchange(request.method, request.path, body)
