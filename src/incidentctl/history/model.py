@@ -81,8 +81,15 @@ class IncidentState:
     milestones: tuple[tuple[str, datetime], ...]
     customer_updates: tuple[CustomerUpdate, ...]
     defect_keys: tuple[str, ...]
+    resolution: str | None = None  # the resolution's kind: fixed, false-alarm, ...
 
     __reduce__ = _reduce_by_fields
+
+    @property
+    def imported(self) -> bool:
+        """Whether this version, as an incident's first, makes it an imported record: one
+        that arrives with its story told, as declared milestones."""
+        return bool(self.milestones)
 
     @classmethod
     def of(cls, incident: Incident) -> IncidentState:
@@ -108,6 +115,7 @@ class IncidentState:
                 CustomerUpdate(u.at, u.text) for u in incident.updates if u.audience == "customer"
             ),
             defect_keys=tuple(d.key for d in incident.defects),
+            resolution=incident.resolution.kind if incident.resolution else None,
         )
 
 
