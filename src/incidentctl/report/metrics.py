@@ -20,14 +20,14 @@ from incidentctl.sla.engine import (
     MITIGATED,
     IncidentResult,
     Mark,
-    PolicyChooser,
     evaluate,
     evaluate_incident,
     known_versions,
     present,
     rca_states_for,
+    tell,
 )
-from incidentctl.sla.story import Story, StoryPhase, build_story
+from incidentctl.sla.story import Story, StoryPhase
 
 DETECTION_GOAL = 0.9
 TIMES = ("acknowledge", "mitigate", "resolve", "detect")  # MTTA, MTTM, MTTR, MTTD
@@ -318,7 +318,7 @@ def _figures(
 ) -> IncidentFigures:
     life = present(versions)
     state = life[-1][1]
-    story = incident_story(history, incident_id, versions, result, as_of)
+    story = incident_story(history, incident_id, as_of)
     opened = story.opened.at if story is not None else life[0][0].landed_at
     times: dict[str, float | None] = dict.fromkeys(TIMES)
     missing: set[str] = set()
@@ -367,29 +367,11 @@ def _established(story: Story, entry: StoryPhase, milestone: str) -> bool:
     return evidence.commit != story.first_stamp.sha
 
 
-def incident_story(
-    history: History,
-    incident_id: str,
-    versions: list[tuple[Stamp, IncidentState | None]],
-    result: IncidentResult | None,
-    as_of: datetime,
-) -> Story | None:
-    """The story in the clock of the incident's policy (``landed`` when none applies)."""
-    clock, declared = "landed", True
-    policies, _ = history.policies_at(versions[0][0].seq)
-    chooser = PolicyChooser(policies)
-    first = next((name for _, st in present(versions) if (name := chooser(st)) is not None), None)
-    if first is not None:
-        policy = chooser.by_name[first]
-        clock, declared = policy.clock, policy.imports == "declared"
-    return build_story(
-        versions,
-        rca_states_for(history, incident_id),
-        clock=clock,
-        use_declared=declared,
-        as_of=as_of,
-        policy_of=chooser,
-    )
+def incident_story(history: History, incident_id: str, as_of: datetime) -> Story | None:
+    """The story the SLA engine tells of the incident (in the landed clock when no policy
+    ever applied to it)."""
+    told = tell(history, incident_id, as_of)
+    return told.story if told is not None else None
 
 
 def incident_events(versions: Sequence[tuple[Stamp, IncidentState | None]]) -> list[Event]:

@@ -17,6 +17,7 @@ from incidentctl.model import Calendar, SLAPolicy
 from incidentctl.model.policy import BUILTIN_CALENDAR, METRICS
 from incidentctl.model.types import iso
 from incidentctl.rules.sla_policy_match import matching
+from incidentctl.sla.authored import credit_authored
 from incidentctl.sla.calendar import BusinessCalendar, CalendarError, build_calendar
 from incidentctl.sla.clock import (
     DELETED,
@@ -199,6 +200,81 @@ class PolicyChooser:
         return "no SLA policy applies" if not found else "several SLA policies tie"
 
 
+@dataclass
+class Told:
+    """An incident's story as of an instant, and what it is judged by.
+
+    ``policy`` is the first policy that applies to any of its versions: its clock
+    (landed or authored) and imports mode tell the story. None when no policy ever
+    applied (then ``story`` is told in the landed clock).
+    """
+
+    versions: list[tuple[Stamp, IncidentState | None]]
+    story: Story | None
+    chooser: PolicyChooser
+    policy: SLAPolicy | None
+    calendars: dict[str, Calendar]
+
+
+def tell(
+    history: History,
+    incident_id: str,
+    as_of: datetime,
+    cache: CalendarCache | None = None,
+    snapshot: Snapshot | None = None,
+    rcas: dict[str, list[tuple[Stamp, RcaState | None]]] | None = None,
+) -> Told | None:
+    """The story of one incident as of ``as_of``; None before it opened."""
+    timeline = history.incidents[incident_id]
+    # filter first: a deletion or restore after as_of is not known yet
+    versions = known_versions(timeline.states, as_of)
+    if not versions:
+        return None
+    policies, calendars = (
+        snapshot if snapshot is not None else history.policies_at(versions[0][0].seq)
+    )
+    chooser = PolicyChooser(policies)
+    first = next((n for _, st in present(versions) if (n := chooser(st)) is not None), None)
+    policy = chooser.by_name[first] if first is not None else None
+    rca_versions = [
+        (s, st)
+        for s, st in (rcas if rcas is not None else rca_index(history)).get(incident_id, [])
+        if s.landed_at <= as_of
+    ]
+    clock = policy.clock if policy is not None else "landed"
+    declared = policy.imports == "declared" if policy is not None else True
+
+    def story_of(
+        incident: Sequence[tuple[Stamp, IncidentState | None]],
+        rca: Sequence[tuple[Stamp, RcaState | None]],
+        instant: datetime,
+    ) -> Story | None:
+        return build_story(
+            incident, rca, clock=clock, use_declared=declared, as_of=instant, policy_of=chooser
+        )
+
+    if clock == "authored":
+        cache = cache or CalendarCache()
+
+        def on_record(
+            incident: Sequence[tuple[Stamp, IncidentState | None]],
+            rca: Sequence[tuple[Stamp, RcaState | None]],
+            landing: datetime,
+        ) -> bool:
+            before = landing - timedelta(microseconds=1)
+            story = story_of(incident, rca, before)
+            if story is None:
+                return False
+            try:
+                metrics = judge(story, chooser.by_name, calendars, before, cache)
+            except CalendarError:
+                return False
+            return any(c.breached_at is not None for m in metrics for c in m.cycles)
+
+        versions, rca_versions = credit_authored(versions, timeline.traces, rca_versions, on_record)
+    return Told(versions, story_of(versions, rca_versions, as_of), chooser, policy, calendars)
+
+
 def evaluate_incident(
     history: History,
     incident_id: str,
@@ -212,18 +288,13 @@ def evaluate_incident(
     ``snapshot`` replaces the policies and calendars it is judged by (by default those
     on the branch when it opened): ``audit`` asks what a later policy would have said.
     """
-    timeline = history.incidents[incident_id]
-    # filter first: a deletion or restore after as_of is not known yet
-    versions = known_versions(timeline.states, as_of)
-    if not versions:
+    cache = cache or CalendarCache()
+    told = tell(history, incident_id, as_of, cache, snapshot, rcas)
+    if told is None:
         return None
-    existing = present(versions)
-    state = existing[-1][1]
+    versions, story, chooser = told.versions, told.story, told.chooser
+    state = present(versions)[-1][1]
     deleted = versions[-1][1] is None
-    policies, calendars = (
-        snapshot if snapshot is not None else history.policies_at(versions[0][0].seq)
-    )
-    chooser = PolicyChooser(policies)
     result = IncidentResult(
         state.id,
         state.title,
@@ -233,21 +304,10 @@ def evaluate_incident(
         None,
         [],
     )
-    # The clock (landed or authored) is the one of the first policy that applies.
-    first = next((name for _, st in existing if (name := chooser(st)) is not None), None)
-    if first is None:
+    if told.policy is None:
         result.metrics = [MetricResult(m, "not_applicable") for m in METRICS]
         result.note = chooser.reason(state)
         return result
-    policy = chooser.by_name[first]
-    story = build_story(
-        versions,
-        (rcas if rcas is not None else rca_index(history)).get(incident_id, []),
-        clock=policy.clock,
-        use_declared=policy.imports == "declared",
-        as_of=as_of,
-        policy_of=chooser,
-    )
     if story is None:
         return None
     result.opened_at = story.opened.at
@@ -261,11 +321,11 @@ def evaluate_incident(
             f"; {result.note}" if result.note else ""
         )
     try:
-        result.metrics = judge(story, chooser.by_name, calendars, as_of, cache or CalendarCache())
+        result.metrics = judge(story, chooser.by_name, told.calendars, as_of, cache)
     except CalendarError as error:
         # a calendar that was broken on the branch when the incident opened
         result.metrics = [MetricResult(m, "not_applicable") for m in METRICS]
-        result.note = f"policy {policy.name}: {error}"
+        result.note = f"policy {told.policy.name}: {error}"
     return result
 
 
