@@ -10,10 +10,11 @@ credited to the making again; a value the branch never held (a conflict resoluti
 a change on the other side) counts when the merge lands.
 
 Author dates come from the committer's machine, so they are trusted only where that
-cannot rewrite the record: when a breach of the incident is already on record before a
-change lands (as ``sla --at`` just before the landing would report it), every fact of
-that landing counts at its landing time instead. A breach once reported is never
-erased by a commit that arrives later with an earlier date.
+cannot rewrite the record: when crediting a landing's facts to their author dates
+would change a breach already on record before it landed (as ``sla --at`` just before
+the landing reports it), every fact of that landing counts at its landing time
+instead. A breach once reported is never erased by a commit that arrives later with an
+earlier date.
 """
 
 from __future__ import annotations
@@ -30,22 +31,23 @@ TRACKED = ("status", "severity", "environment", "customer", "services")
 Versions = list[tuple[Stamp, IncidentState | None]]
 RcaVersions = list[tuple[Stamp, RcaState | None]]
 Trace = tuple[tuple[Stamp, IncidentState | None], ...]
-OnRecord = Callable[[Versions, RcaVersions, datetime], bool]
+# keeps(before, after, landing): whether every breach on record just before ``landing``
+# (judged on ``before``) is still there at ``landing`` (judged on ``after``).
+Keeps = Callable[[tuple[Versions, RcaVersions], tuple[Versions, RcaVersions], datetime], bool]
 
 
 def credit_authored(
     versions: Sequence[tuple[Stamp, IncidentState | None]],
     traces: Mapping[str, Trace],
     rca_versions: Sequence[tuple[Stamp, RcaState | None]],
-    on_record: OnRecord,
+    keeps: Keeps,
 ) -> tuple[Versions, RcaVersions]:
     """The versions of an incident and its RCA, with the instants ``clock: authored`` credits.
 
     A merged version is split into the facts its branch made (see ``expand``). Going
     through the landings in order, a landing credited before its landing time keeps
-    that credit only if ``on_record(incident, rca, landing)`` says no breach was on
-    record just before it, judged on the versions credited so far; otherwise it counts
-    at its landing.
+    that credit only if ``keeps`` says the breaches on record just before it survive
+    the credit; otherwise it counts at its landing.
     """
     landings = sorted(
         [(stamp.landed_at, 0, index) for index, (stamp, _) in enumerate(versions)]
@@ -57,7 +59,9 @@ def credit_authored(
     for landing, kind, index in landings:
         if kind == 1:
             stamp, rca_state = rca_versions[index]
-            if stamp.authored_at < landing and on_record(incident, rca, landing):
+            if stamp.authored_at < landing and not keeps(
+                (incident, rca), (incident, [*rca, (stamp, rca_state)]), landing
+            ):
                 stamp = replace(stamp, authored_at=landing)
             rca.append((stamp, rca_state))
             continue
@@ -67,7 +71,9 @@ def credit_authored(
             continue
         trace = traces.get(stamp.sha)
         entries = expand(before, state, stamp, trace) if trace else [(stamp, state)]
-        if any(s.authored_at < landing for s, _ in entries) and on_record(incident, rca, landing):
+        if any(s.authored_at < landing for s, _ in entries) and not keeps(
+            (incident, rca), ([*incident, *entries], rca), landing
+        ):
             entries = [(replace(stamp, authored_at=landing), state)]
         incident.extend(entries)
         before = state

@@ -7,6 +7,7 @@ was opened (SPEC §3), chosen by its current customer, environment and services.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -254,24 +255,35 @@ def tell(
         )
 
     if clock == "authored":
-        cache = cache or CalendarCache()
+        calendar_cache = cache or CalendarCache()
 
-        def on_record(
-            incident: Sequence[tuple[Stamp, IncidentState | None]],
-            rca: Sequence[tuple[Stamp, RcaState | None]],
+        def breaches(
+            told: tuple[Sequence[tuple[Stamp, IncidentState | None]], Sequence[Any]],
+            instant: datetime,
+        ) -> Counter[tuple[str, datetime]]:
+            story = story_of(told[0], told[1], instant)
+            if story is None:
+                return Counter()
+            try:
+                metrics = judge(story, chooser.by_name, calendars, instant, calendar_cache)
+            except CalendarError:
+                return Counter()
+            return Counter(
+                (m.metric, c.breached_at)
+                for m in metrics
+                for c in m.cycles
+                if c.breached_at is not None and c.breached_at <= instant
+            )
+
+        def keeps(
+            before: tuple[Sequence[tuple[Stamp, IncidentState | None]], Sequence[Any]],
+            after: tuple[Sequence[tuple[Stamp, IncidentState | None]], Sequence[Any]],
             landing: datetime,
         ) -> bool:
-            before = landing - timedelta(microseconds=1)
-            story = story_of(incident, rca, before)
-            if story is None:
-                return False
-            try:
-                metrics = judge(story, chooser.by_name, calendars, before, cache)
-            except CalendarError:
-                return False
-            return any(c.breached_at is not None for m in metrics for c in m.cycles)
+            on_record = breaches(before, landing - timedelta(microseconds=1))
+            return not on_record or not (on_record - breaches(after, landing))
 
-        versions, rca_versions = credit_authored(versions, timeline.traces, rca_versions, on_record)
+        versions, rca_versions = credit_authored(versions, timeline.traces, rca_versions, keeps)
     return Told(versions, story_of(versions, rca_versions, as_of), chooser, policy, calendars)
 
 
