@@ -222,7 +222,12 @@ def test_a_reused_id_is_an_error_but_a_restored_incident_is_not(
         Revert(2, "2026-11-16T11:10:00Z"),  # the same incident back: not a reuse
     )
     code, data = audit_json(run_cli, repo)
-    assert (code, findings(data, "id-reused")) == (0, [])
+    assert findings(data, "id-reused") == []
+    # ... though deleting an open incident's file removed evidence, restored or not
+    assert code == 1
+    [removed] = findings(data, "evidence-removed")
+    assert removed["commits"] == [repo.shas[2], repo.shas[3]]
+    assert removed["details"]["restored_at"] == "2026-11-16T11:10:00Z"
 
     repo.apply(Commit("2026-11-16T12:00:00Z", delete=[INC]))
     repo.apply(Commit("2026-11-16T13:00:00Z", files={INC: incident(title="Another outage")}))

@@ -187,12 +187,20 @@ def test_new_does_not_reuse_an_id_deleted_on_the_ref(tmp_path: Path, run_cli: Ru
 # -- sla of an id with nothing to judge ------------------------------------------------
 
 
-def test_sla_of_a_deleted_incident_says_why_nothing_is_shown(
+def test_sla_of_an_incident_not_opened_yet_says_why_nothing_is_shown(
     tmp_path: Path, run_cli: RunCli
 ) -> None:
+    repo = repository(tmp_path / "repo")
+    result = run_cli(["sla", ID, "--at", "2026-11-15T11:00:00Z"], cwd=repo.path)
+    assert result.exit_code == 0, result
+    assert f"{ID}: nothing to judge on main" in result.stderr
+    assert f"incidentctl log {ID}" in result.stderr
+
+
+def test_sla_of_a_deleted_incident_lists_it_as_deleted(tmp_path: Path, run_cli: RunCli) -> None:
     repo = repository(tmp_path / "repo")
     repo.apply(Commit("2026-11-16T10:30:00Z", delete=[INC]))
     result = run_cli(["sla", ID, "--at", "2026-11-16T11:00:00Z"], cwd=repo.path)
     assert result.exit_code == 0, result
-    assert f"{ID}: nothing to judge on main" in result.stderr
-    assert f"incidentctl log {ID}" in result.stderr
+    assert "nothing to judge" not in result.stderr
+    assert f"{ID}" in result.stdout and "deleted" in result.stdout

@@ -77,12 +77,13 @@ def test_the_dashboard_renders_its_numbers(run_cli: RunCli, tmp_path: Path, brow
         "mttr/2026-03": "10800",
         "mtta/2026-04": "600",
     }
-    # SEV1 judged (C's running resolve is not): acknowledge 2, update_every 2, mitigate 2,
-    # resolve 1, postmortem 1, rca 1 = 9; met: A's acknowledge, mitigate, resolve = 3.
-    # SEV2: met B resolve, E resolve, E update_every = 3 of 4 (B's update_every missed).
+    # Every cycle is judged. SEV1 (C's running resolve is not): acknowledge 2, update_every
+    # 5 (A 1 met + 2 missed, C 1 met + 1 breached), mitigate 2, resolve 1, postmortem 1,
+    # rca 1 = 12; met: A's acknowledge, mitigate, resolve and two update cycles = 5.
+    # SEV2: B resolve, E resolve, E's update cycle met; B's two update cycles missed: 3 of 5.
     assert values("#chart-attainment rect.bar") == {
-        "rate/SEV1": str(round(100 * 3 / 9, 2)),
-        "rate/SEV2": str(round(100 * 3 / 4)),
+        "rate/SEV1": str(round(100 * 5 / 12, 2)),
+        "rate/SEV2": str(round(100 * 3 / 5)),
     }
     detection = driver.find_element(By.CSS_SELECTOR, "#chart-detection rect.bar")
     assert detection.get_attribute("data-value") == "66.7"  # 2 of 3

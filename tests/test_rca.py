@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,9 +23,14 @@ DEFECTS = [
 ]  # fmt: skip
 
 
-def incident(status: str) -> str:
+POLICY = sla_policy_yaml(
+    targets={"SEV1": {"resolve": "4h", "rca": "72h"}, "SEV2": {"resolve": "8h"}}
+)
+
+
+def incident(status: str, severity: str = "SEV1") -> str:
     return incident_yaml(
-        "INC-2026-0001", status=status, severity="SEV1", customer="acme",
+        "INC-2026-0001", status=status, severity=severity, customer="acme",
         impact_started_at="2026-03-02T09:45:00Z", defects=DEFECTS,
         updates=[update("2026-03-02T10:05:00Z", "We are on it.")],
     )  # fmt: skip
@@ -35,10 +41,12 @@ def repo(tmp_path: Path) -> Repo:
     return build_repo(
         tmp_path / "repo",
         [
-            Commit("2026-03-01T00:00:00Z", files={"policies/sla/gold.yaml": sla_policy_yaml()}),
+            Commit("2026-03-01T00:00:00Z", files={"policies/sla/gold.yaml": POLICY}),
             Commit("2026-03-02T10:00:00Z", files={INC: incident("open")}),
             Commit("2026-03-02T10:05:00Z", files={INC: incident("acknowledged")}),
-            Commit("2026-03-02T11:30:00Z", files={INC: incident("resolved")}),
+            # lowered before the resolve: the report's deadline follows the SEV1 it was
+            Commit("2026-03-02T11:00:00Z", files={INC: incident("acknowledged", "SEV2")}),
+            Commit("2026-03-02T11:30:00Z", files={INC: incident("resolved", "SEV2")}),
         ],
     )
 
@@ -51,7 +59,7 @@ def test_new_scaffolds_a_valid_draft_from_the_history(run_cli: RunCli, repo: Rep
     assert text.splitlines()[0] == "# yaml-language-server: $schema=../../schemas/rca.json"
     # the timeline, as comments, with the commits behind each event
     assert f"#   2026-03-02T10:05:00Z  status open -> acknowledged  ({repo.shas[2][:12]}" in text
-    assert f"#   2026-03-02T11:30:00Z  status acknowledged -> resolved  ({repo.shas[3][:12]}" in (
+    assert f"#   2026-03-02T11:30:00Z  status acknowledged -> resolved  ({repo.shas[4][:12]}" in (
         text
     )
     doc = yaml.safe_load(text)
@@ -119,9 +127,12 @@ def test_render_gives_the_executive_report(run_cli: RunCli, repo: Repo) -> None:
     assert "- config: Pool default lowered." in md
     assert "| A1 | Roll back | mitigate | @bob | 2026-03-02 | done | - |" in md
     assert "| A2 | Alert per issuer | detect | @carol | 2026-03-20 | open | - |" in md
-    # resolved at 11:30 on 2026-03-02: the report is due 72 h later
-    assert "- **Report due (72 h after resolution):** 2026-03-05T11:30:00Z" in md
-    assert f"| 2026-03-02T11:30:00Z | status acknowledged -> resolved | {repo.shas[3][:12]} |" in md
+    # resolved at 11:30 on 2026-03-02: the report is due 3d later, as `sla` says
+    assert "- **Report due (3d after resolution):** 2026-03-05T11:30:00Z" in md
+    sla = json.loads(run_cli(["-C", repo.path, "sla", "--at", AT, "--format", "json"]).stdout)
+    [rca] = [m for m in sla["incidents"][0]["metrics"] if m["metric"] == "rca"]
+    assert rca["due_at"] == "2026-03-05T11:30:00Z"
+    assert f"| 2026-03-02T11:30:00Z | status acknowledged -> resolved | {repo.shas[4][:12]} |" in md
     assert "Payments failed \\| for &lt;b>acme&lt;/b>." in md  # no tag can open
     page = run_cli(["-C", repo.path, "rca", "render", "INC-2026-0001", "--at", AT,
                     "--format", "html"]).stdout  # fmt: skip

@@ -65,18 +65,22 @@ def opened(tmp_path: Path, clock: str = "landed") -> Repo:
 
 
 @pytest.mark.parametrize(
-    ("clock", "state", "stopped"),
+    ("clock", "merged", "state", "stopped"),
     [
-        ("landed", "missed", "2026-11-16T10:20:00Z"),
-        ("authored", "met", "2026-11-16T10:03:00Z"),
+        ("landed", "10:20", "missed", "2026-11-16T10:20:00Z"),
+        ("landed", "10:04", "met", "2026-11-16T10:04:00Z"),
+        ("authored", "10:04", "met", "2026-11-16T10:03:00Z"),
+        # the 10:05 breach was on record before the merge landed: an earlier author date
+        # cannot erase it, the acknowledgement counts when it lands
+        ("authored", "10:20", "missed", "2026-11-16T10:20:00Z"),
     ],
 )
 def test_a_merged_pull_request_counts_at_the_merge_or_at_its_authoring(
-    tmp_path: Path, run_cli: RunCli, clock: str, state: str, stopped: str
+    tmp_path: Path, run_cli: RunCli, clock: str, merged: str, state: str, stopped: str
 ) -> None:
     repo = opened(tmp_path, clock)
     repo.apply(Commit("2026-11-16T10:03:00Z", branch="ack", files={INC: incident("acknowledged")}))
-    repo.apply(Merge("ack", "2026-11-16T10:20:00Z"))
+    repo.apply(Merge("ack", f"2026-11-16T{merged}:00Z"))
     ack = metric(sla(run_cli, repo, "--at", "2026-11-16T11:00:00Z"), "acknowledge")
     assert (ack["state"], ack["cycles"][0]["stopped_at"]) == (state, stopped)
     stop = ack["evidence"][-1]

@@ -90,7 +90,14 @@ def test_an_rca_authored_before_as_of_but_landed_after_it_is_not_known_yet() -> 
     wednesday = metric(h, "rca", "2026-11-18T12:00")
     assert (wednesday.state, wednesday.cycles[0].stopped_at) == ("at_risk", None)
     saturday = metric(h, "rca", "2026-11-21T12:00")
-    assert (saturday.state, saturday.cycles[0].stopped_at) == ("met", at("2026-11-17T09:00"))
+    # Its Tuesday author date would meet the 72 h target, but the breach on Thursday was
+    # on record before it landed: it counts when it landed, and the breach stays.
+    assert (saturday.state, saturday.cycles[0].stopped_at) == ("missed", at("2026-11-20T12:00"))
+    assert saturday.breached_at == at("2026-11-19T11:00")
+    # merged on Wednesday instead, before the deadline: the Tuesday author date counts
+    h.rcas[BASE.id] = [(replace(stamp, landed_at=at("2026-11-18T12:00")), h.rcas[BASE.id][0][1])]
+    early = metric(h, "rca", "2026-11-21T12:00")
+    assert (early.state, early.cycles[0].stopped_at) == ("met", at("2026-11-17T09:00"))
 
 
 INC = "incidents/2026/INC-2026-0001.yaml"

@@ -309,10 +309,10 @@ _minutes = st.integers(min_value=0, max_value=14 * 24 * 60)
 def _rules(calendar: str) -> Rules:
     built = build_calendar(calendar, {"berlin": BERLIN})
     return Rules(
-        target=lambda severity: timedelta(hours=4),
-        calendar=lambda severity: built,
-        pause_on=frozenset({"waiting"}),
-        warn_at=None,
+        target=lambda phase: timedelta(hours=4),
+        calendar=lambda phase: built,
+        paused=lambda phase: phase.status == "waiting",
+        warn_at=lambda phase: None,
     )
 
 

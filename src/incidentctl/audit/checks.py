@@ -81,7 +81,7 @@ def declared_gaps(history: History, limit: timedelta) -> Iterator[Finding]:
             if state is None:
                 previous = None
                 continue
-            if previous is None and state.status != "open" and state.milestones:
+            if previous is None and state.imported:
                 previous = state
                 continue
             far = [
@@ -152,30 +152,71 @@ def _gap(gap: timedelta) -> str:
 
 
 def imported_records(history: History) -> Iterator[Finding]:
-    """Incidents whose first version is past ``open`` and declares milestones (SPEC §3)."""
+    """Incidents whose first version declares milestones: imported records.
+
+    Listed for information; an error when a declared milestone lies after the commit
+    that brought it (the engine counts it at that commit, never later).
+    """
     for incident_id in sorted(history.incidents):
-        previous: IncidentState | None = None
-        for stamp, state in history.incidents[incident_id].states:
-            if state is not None and previous is None and _imported(state):
-                declared = ", ".join(f"{name} {iso(at)}" for name, at in state.milestones)
+        states = history.incidents[incident_id].states
+        stamp, state = next(((s, st) for s, st in states if st is not None), (None, None))
+        if stamp is None or state is None or not state.imported:
+            continue
+        declared = ", ".join(f"{name} {iso(at)}" for name, at in state.milestones)
+        later = [name for name, at in state.milestones if at > stamp.landed_at]
+        message = (
+            f"imported record: its first version (landed {iso(stamp.landed_at)}) is "
+            f"already {state.status} and declares {declared}"
+        )
+        if later:
+            message += (
+                f"; {', '.join(later)} after that commit cannot have happened yet: "
+                f"counted at {iso(stamp.landed_at)}"
+            )
+        yield Finding(
+            "error" if later else "info",
+            "imported-record",
+            message,
+            (incident_id,),
+            (stamp.sha,),
+            {
+                "status": state.status,
+                "landed_at": iso(stamp.landed_at),
+                "milestones": {name: iso(at) for name, at in state.milestones},
+                **({"after_commit": later} if later else {}),
+            },
+        )
+
+
+def removed_evidence(history: History) -> Iterator[Finding]:
+    """Incident files deleted without being cancelled first: the record of an incident is
+    evidence, and a deletion hides it from the work tree (the SLA figures keep it)."""
+    for incident_id in sorted(history.incidents):
+        last: IncidentState | None = None
+        states = history.incidents[incident_id].states
+        for index, (stamp, state) in enumerate(states):
+            if state is None and last is not None and last.status != "cancelled":
+                restored = next((s for s, st in states[index + 1 :] if st is not None), None)
                 yield Finding(
-                    "info",
-                    "imported-record",
-                    f"imported record: its first version (landed {iso(stamp.landed_at)}) is "
-                    f"already {state.status} and declares {declared}",
+                    "error",
+                    "evidence-removed",
+                    f"incident file deleted at {iso(stamp.landed_at)} while {last.status}, "
+                    "not cancelled first"
+                    + (
+                        f"; restored at {iso(restored.landed_at)}"
+                        if restored is not None
+                        else "; its SLA record is kept and reported as deleted"
+                    ),
                     (incident_id,),
-                    (stamp.sha,),
+                    (stamp.sha, *((restored.sha,) if restored is not None else ())),
                     {
-                        "status": state.status,
-                        "landed_at": iso(stamp.landed_at),
-                        "milestones": {name: iso(at) for name, at in state.milestones},
+                        "status": last.status,
+                        "deleted_at": iso(stamp.landed_at),
+                        "restored_at": iso(restored.landed_at) if restored else None,
                     },
                 )
-            previous = state
-
-
-def _imported(state: IncidentState) -> bool:
-    return state.status != "open" and bool(state.milestones)
+            if state is not None:
+                last = state
 
 
 def _lives(

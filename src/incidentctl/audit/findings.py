@@ -17,6 +17,7 @@ CODES: tuple[str, ...] = (
     "sla-figures-changed",
     "clamped-commit",
     "closed-immutable",
+    "evidence-removed",
     "id-reused",
     "status-transition",
     "unmerged-change",

@@ -22,8 +22,9 @@ from incidentctl.sla.engine import (
     CalendarCache,
     IncidentResult,
     Snapshot,
-    current_life,
     evaluate_incident,
+    known_versions,
+    present,
 )
 
 
@@ -42,23 +43,25 @@ def policy_regrades(history: History, as_of: datetime) -> Iterator[Finding]:
     if not changes:
         return
     # Only production incidents are judged by a policy; each with its opening and state now.
-    lives: dict[str, tuple[int, IncidentState]] = {}
+    lives: dict[str, tuple[int, list[IncidentState]]] = {}
     for incident_id in sorted(history.incidents):
-        life = current_life(history.incidents[incident_id].states)
-        life = [(stamp, state) for stamp, state in life if stamp.landed_at <= as_of]
-        if life and life[-1][1].environment == "production" and life[-1][1].severity != "NONPROD":
-            lives[incident_id] = (life[0][0].seq, life[-1][1])
+        known = known_versions(history.incidents[incident_id].states, as_of)
+        life = present(known)
+        if life and any(
+            state.environment == "production" and state.severity != "NONPROD" for _, state in life
+        ):
+            lives[incident_id] = (known[0][0].seq, [state for _, state in life])
     cache = CalendarCache()
     snapshots: dict[int, Snapshot] = {}
     judged: dict[str, IncidentResult | None] = {}
     for kind, name, stamp, model, change in changes:
-        for incident_id, (seq, state) in lives.items():
+        for incident_id, (seq, states) in lives.items():
             if seq >= stamp.seq:
                 continue
             base = snapshots.get(seq)
             if base is None:
                 base = snapshots[seq] = history.policies_at(seq)
-            if not _concerns(kind, name, model, base, state):
+            if not any(_concerns(kind, name, model, base, state) for state in states):
                 continue
             if incident_id not in judged:
                 judged[incident_id] = evaluate_incident(history, incident_id, as_of, cache)

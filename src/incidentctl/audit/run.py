@@ -42,6 +42,7 @@ def run_audit(
     findings.extend(checks.clamped_commits(history, touched))
     findings.extend(checks.closed_edits(history))
     findings.extend(checks.reused_ids(history))
+    findings.extend(checks.removed_evidence(history))
     findings.extend(checks.illegal_transitions(history))
     if history.head is not None and every:
         commits = gitchecks.document_commits(history, touched)

@@ -108,8 +108,8 @@ def command(
         if incident_id not in shown:
             click.echo(
                 f"incidentctl: {incident_id}: nothing to judge on {ref} as of "
-                f"{when:%Y-%m-%dT%H:%M:%SZ}: its file is deleted, does not load, or did not "
-                f"exist yet (incidentctl log {incident_id} shows its history)",
+                f"{when:%Y-%m-%dT%H:%M:%SZ}: its file did not exist yet or has never loaded "
+                f"(incidentctl log {incident_id} shows its history)",
                 err=True,
             )
     if fail_on is not None:

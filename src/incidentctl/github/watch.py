@@ -37,7 +37,7 @@ from incidentctl.history.model import History
 from incidentctl.model import SLAPolicy
 from incidentctl.model.types import format_duration, iso
 from incidentctl.sla.clock import Cycle
-from incidentctl.sla.engine import ENDED, Board, IncidentResult, current_life
+from incidentctl.sla.engine import ENDED, Board, IncidentResult, known_versions
 from incidentctl.trackers import Comment, TrackedIssue
 
 TRACKING_LABEL = "incident-tracking"
@@ -109,7 +109,7 @@ def fraction_used(cycle: Cycle) -> float | None:
 
 
 def is_open(incident: IncidentResult) -> bool:
-    return incident.status not in ENDED
+    return incident.status not in ENDED and incident.status != "deleted"
 
 
 def crossings(board: Board, policies: Mapping[str, SLAPolicy]) -> list[Crossing]:
@@ -151,11 +151,10 @@ def policies_for(history: History, board: Board) -> dict[str, SLAPolicy]:
         timeline = history.incidents.get(incident.id)
         if incident.policy is None or timeline is None:
             continue
-        known = [(s, st) for s, st in timeline.states if s.landed_at <= board.as_of]
-        life = [s for s, _ in current_life(known)]
-        if not life:
+        versions = known_versions(timeline.states, board.as_of)
+        if not versions:
             continue
-        policies, _ = history.policies_at(life[0].seq)
+        policies, _ = history.policies_at(versions[0][0].seq)
         policy = next((p for p in policies if p.name == incident.policy), None)
         if policy is not None:
             found[incident.id] = policy

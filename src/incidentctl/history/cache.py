@@ -38,7 +38,7 @@ import incidentctl
 from incidentctl.history.blobs import Parsed
 from incidentctl.history.model import History
 
-FORMAT = 1
+FORMAT = 2
 FOLDER = "incidentctl"
 MAX_CHECKPOINTS = 8
 MAX_BLOB_FILES = 32

@@ -81,8 +81,15 @@ class IncidentState:
     milestones: tuple[tuple[str, datetime], ...]
     customer_updates: tuple[CustomerUpdate, ...]
     defect_keys: tuple[str, ...]
+    resolution: str | None = None  # the resolution's kind: fixed, false-alarm, ...
 
     __reduce__ = _reduce_by_fields
+
+    @property
+    def imported(self) -> bool:
+        """Whether this version, as an incident's first, makes it an imported record: one
+        that arrives with its story told, as declared milestones."""
+        return bool(self.milestones)
 
     @classmethod
     def of(cls, incident: Incident) -> IncidentState:
@@ -108,6 +115,7 @@ class IncidentState:
                 CustomerUpdate(u.at, u.text) for u in incident.updates if u.audience == "customer"
             ),
             defect_keys=tuple(d.key for d in incident.defects),
+            resolution=incident.resolution.kind if incident.resolution else None,
         )
 
 
@@ -148,6 +156,9 @@ class Timeline:
     versions: list[VersionRef] = field(default_factory=list)
     states: list[tuple[Stamp, IncidentState | None]] = field(default_factory=list)
     problems: list[tuple[Stamp, str]] = field(default_factory=list)
+    # For a version a merge brought: the versions of the file its merged commits made,
+    # in order, keyed by the merge's sha (``clock: authored`` credits each fact to one).
+    traces: dict[str, tuple[tuple[Stamp, IncidentState | None], ...]] = field(default_factory=dict)
 
     # Pickled (in the replay cache), a timeline keeps its states (with its problems) and
     # its versions as two pickles of their own, unpickled on first use. A cached replay
@@ -156,7 +167,7 @@ class Timeline:
     # a few commits pickles again only the timelines they touched.
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         packed = self.__dict__
-        states = packed.get("_states") or _pack((self.states, self.problems))
+        states = packed.get("_states") or _pack((self.states, self.problems, self.traces))
         versions = packed.get("_versions") or _pack(self.versions)
         return _unpickle_timeline, (self.id, states, versions)
 
@@ -176,7 +187,7 @@ class Timeline:
         return attributes[name]
 
 
-_STATES = ("states", "problems")
+_STATES = ("states", "problems", "traces")
 
 
 def _pack(value: Any) -> bytes:

@@ -94,8 +94,9 @@ def _from_cache(
         chain = _first_parent_chain(head, commits)
         if not chain or chain[0].parents[:1] != (candidate.head,):
             continue  # an ancestor, but not on the first-parent chain: that chain changed
-        parsed = _parse(git, _new_blobs(chain), len(chain), progress)
-        _Replayer(checkpoint).run(chain, commits, parsed)
+        sides = _side_orders(chain, commits)
+        parsed = _parse(git, _new_blobs(chain, sides), len(chain), progress)
+        _Replayer(checkpoint).run(chain, sides, parsed)
         # Incremental runs add small blob files; now and then they are folded into one.
         if store.blob_file_count() >= MAX_BLOB_FILES:
             store.save_blobs({**store.load_blobs(), **parsed}, compact=True)
@@ -115,7 +116,8 @@ def _rebuild(
 ) -> Checkpoint:
     commits = {c.sha: c for c in git.log([head], roots)}
     chain = _first_parent_chain(head, commits)
-    wanted = _new_blobs(chain)
+    sides = _side_orders(chain, commits)
+    wanted = _new_blobs(chain, sides)
     known = store.load_blobs() if store is not None else {}
     missing = {blob: where for blob, where in wanted.items() if blob not in known}
     fresh = _parse(git, missing, len(chain), progress)
@@ -123,7 +125,7 @@ def _rebuild(
         store.save_blobs({**known, **fresh}, compact=True)
     parsed = {b: fresh[b] if b in fresh else known[b] for b in wanted}
     checkpoint = Checkpoint(History(ref=ref, head=None), {}, None)
-    _Replayer(checkpoint).run(chain, commits, parsed)
+    _Replayer(checkpoint).run(chain, sides, parsed)
     return checkpoint
 
 
@@ -139,13 +141,25 @@ def _first_parent_chain(head: str, commits: Mapping[str, Commit]) -> list[Commit
     return chain
 
 
-def _new_blobs(chain: Sequence[Commit]) -> dict[str, tuple[str, int]]:
-    """The blobs the chain's changes bring, with the first path and commit they come in."""
+def _new_blobs(
+    chain: Sequence[Commit], sides: Mapping[str, Sequence[Commit]]
+) -> dict[str, tuple[str, int]]:
+    """The blobs the chain's changes bring, with the first path and commit they come in;
+    and, for a merge, each version its merged commits made of the incident files it
+    changes (``clock: authored`` credits each fact to the commit that made it)."""
     wanted: dict[str, tuple[str, int]] = {}
     for index, commit in enumerate(chain):
         for path, blob in commit.changes:
             if blob is not None and blob not in wanted:
                 wanted[blob] = (path, index)
+        merged = sides.get(commit.sha)
+        if not merged:
+            continue
+        paths = {path for path, _ in commit.changes if kind_from_path(path) == "Incident"}
+        for side in merged:
+            for path, blob in side.changes:
+                if blob is not None and path in paths and blob not in wanted:
+                    wanted[blob] = (path, index)
     return wanted
 
 
@@ -183,24 +197,23 @@ class _Replayer:
             self.locations.setdefault(key, set()).add(path)
 
     def run(
-        self, chain: Sequence[Commit], commits: Mapping[str, Commit], parsed: Mapping[str, Parsed]
+        self,
+        chain: Sequence[Commit],
+        sides: Mapping[str, Sequence[Commit]],
+        parsed: Mapping[str, Parsed],
     ) -> None:
-        on_chain = {c.sha for c in chain}
-        claimed: set[str] = set()
         for commit in chain:
-            producers = (
-                _side_producers(commit, commits, on_chain, claimed)
-                if len(commit.parents) > 1
-                else {}
-            )
-            self.apply(commit, producers, parsed)
+            merged = sides.get(commit.sha, ())
+            self.apply(commit, merged, parsed)
         if chain:
             self.history.head = chain[-1].sha
 
-    def apply(
-        self, commit: Commit, producers: Mapping[Change, Commit], parsed: Mapping[str, Parsed]
-    ) -> None:
+    def apply(self, commit: Commit, merged: Sequence[Commit], parsed: Mapping[str, Parsed]) -> None:
         history = self.history
+        producers: dict[Change, Commit] = {}
+        for side in merged:
+            for change in side.changes:
+                producers.setdefault(change, side)
         committed = _utc(commit.committed)
         last = self.checkpoint.last_landed
         clamped = last is not None and committed < last
@@ -249,6 +262,8 @@ class _Replayer:
             self.locations.setdefault(key, set()).add(path)
             present.add(key)
             self._version(key, path, blob, version, stamp_for(change))
+            if merged and key[0] == "Incident":
+                self._trace(key[1], path, stamp, merged, parsed)
         for path, key in before.items():
             if key not in present and not self.locations.get(key):
                 present.add(key)  # once per document, even if it was at several paths
@@ -281,6 +296,29 @@ class _Replayer:
             policy = history.policies.setdefault(key, [])
             if not policy or policy[-1][1] != state:
                 policy.append((stamp, state))
+
+    def _trace(
+        self,
+        name: str,
+        path: str,
+        stamp: Stamp,
+        merged: Sequence[Commit],
+        parsed: Mapping[str, Parsed],
+    ) -> None:
+        """The versions of an incident file the merged commits made, in order."""
+        trace: list[tuple[Stamp, IncidentState | None]] = []
+        for side in merged:
+            for changed, blob in side.changes:
+                if changed != path:
+                    continue
+                state = parsed[blob].state if blob is not None and blob in parsed else None
+                side_stamp = replace(
+                    stamp, authored_at=_utc(side.authored), origin=side.sha,
+                    origin_author=side.author,
+                )  # fmt: skip
+                trace.append((side_stamp, state if isinstance(state, IncidentState) else None))
+        if trace:
+            self.history.incidents[name].traces[stamp.sha] = tuple(trace)
 
     def _deleted(self, key: DocKey, path: str, stamp: Stamp) -> None:
         kind, name = key
@@ -320,15 +358,25 @@ def _identify(version: Parsed, path: str, previous: DocKey | None) -> DocKey | N
     return None
 
 
-def _side_producers(
-    merge: Commit, commits: Mapping[str, Commit], on_chain: set[str], claimed: set[str]
-) -> dict[Change, Commit]:
-    """For each change a merge brings, the merged commit that first made it.
+def _side_orders(chain: Sequence[Commit], commits: Mapping[str, Commit]) -> dict[str, list[Commit]]:
+    """For each merge of the chain, the commits it merged, ancestors first."""
+    on_chain = {c.sha for c in chain}
+    claimed: set[str] = set()
+    return {
+        commit.sha: _merged_commits(commit, commits, on_chain, claimed)
+        for commit in chain
+        if len(commit.parents) > 1
+    }
 
-    The merged commits are those the merge makes reachable for the first time: found
-    from its other parents, stopping at the first-parent chain and at commits earlier
-    merges brought (and at the edge of what was read). They are ordered ancestors
-    first, so the first to produce a (path, blob) is the one that authored it.
+
+def _merged_commits(
+    merge: Commit, commits: Mapping[str, Commit], on_chain: set[str], claimed: set[str]
+) -> list[Commit]:
+    """The commits a merge makes reachable for the first time, ancestors first.
+
+    Found from its other parents, stopping at the first-parent chain and at commits
+    earlier merges brought (and at the edge of what was read). In this order, the first
+    to produce a (path, blob) is the one that authored it.
     """
     order: list[Commit] = []
     stack: list[tuple[str, bool]] = [(p, False) for p in reversed(merge.parents[1:])]
@@ -342,8 +390,4 @@ def _side_producers(
         claimed.add(sha)
         stack.append((sha, True))
         stack.extend((p, False) for p in reversed(commits[sha].parents))
-    producers: dict[Change, Commit] = {}
-    for commit in order:
-        for change in commit.changes:
-            producers.setdefault(change, commit)
-    return producers
+    return order

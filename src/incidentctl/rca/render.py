@@ -14,11 +14,10 @@ from datetime import timedelta
 
 from incidentctl.model import RCA, Incident
 from incidentctl.model.rca import Action
-from incidentctl.model.types import iso
+from incidentctl.model.types import format_duration, iso
 from incidentctl.report.metrics import IncidentFigures
 
 CORRECTIVE = frozenset({"fix", "mitigate"})
-DELIVERY = timedelta(hours=72)  # SPEC: the executive report within 72 h of resolution
 
 Table = tuple[tuple[str, ...], list[tuple[str, ...]]]
 Block = str | list[str] | Table
@@ -59,6 +58,22 @@ def _actions(actions: list[Action]) -> Block:
     return (("id", "action", "type", "owner", "due", "status", "tracker"), rows)
 
 
+def _report_due(figures: IncidentFigures) -> tuple[str, str]:
+    """When the report is due, as the SLA engine judges the ``rca`` metric: its target
+    follows the highest severity the incident reached."""
+    metric = (
+        next((m for m in figures.result.metrics if m.metric == "rca"), None)
+        if (figures.result)
+        else None
+    )
+    if metric is None or metric.target is None:
+        return ("Report due", "no rca target in the SLA policy")
+    label = f"Report due ({format_duration(metric.target.total_seconds())} after resolution)"
+    if metric.due_at is not None:
+        return (label, _or(iso(metric.due_at)))
+    return (label, f"{metric.state}, after {format_duration(metric.elapsed.total_seconds())}")
+
+
 def executive(
     rca_id: str, rca: RCA, incident: Incident | None, figures: IncidentFigures | None, ref: str
 ) -> Executive:
@@ -78,7 +93,7 @@ def executive(
     if figures is not None and figures.times["resolve"] is not None:
         resolved = figures.opened_at + timedelta(seconds=figures.times["resolve"])
         facts.append(("Resolved", _or(iso(resolved))))
-        facts.append(("Report due (72 h after resolution)", _or(iso(resolved + DELIVERY))))
+        facts.append(_report_due(figures))
     impact = rca.impact
     sections = [
         Section("Summary", [_or(rca.summary)]),

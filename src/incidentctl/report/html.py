@@ -216,16 +216,25 @@ def dashboard(report: Report) -> str:
         if judged
     ]
     t = report.times
+
+    def spread(name: str) -> str:
+        stat = t[name]
+        return " · ".join(
+            f"{label} {seconds_text(value)}"
+            for label, value in (("mean", stat.mean), ("median", stat.median), ("p90", stat.p90))
+        ) + (f" · {stat.missing} unknown" if stat.missing else "")
+
     cards = [
         ("incidents", str(len(report.incidents))),
-        ("MTTA mean", seconds_text(t["acknowledge"].mean)),
-        ("MTTM mean", seconds_text(t["mitigate"].mean)),
-        ("MTTR mean", seconds_text(t["resolve"].mean)),
-        ("MTTD mean", seconds_text(t["detect"].mean)),
+        ("MTTA", spread("acknowledge")),
+        ("MTTM", spread("mitigate")),
+        ("MTTR", spread("resolve")),
+        ("MTTD", spread("detect")),
         ("internal detection", percent(report.detection.share)),
         ("update cadence met", percent(report.cadence.rate)),
         ("breaches", str(len(report.breaches))),
         ("non-production excluded", str(report.excluded_nonproduction)),
+        ("false alarms", percent(report.false_alarm_rate)),
     ]
     sections = "".join(
         f"<h2>{e(title)}</h2>{_table(headers, rows)}" for title, headers, rows in blocks(report)

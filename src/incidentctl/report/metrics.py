@@ -15,16 +15,19 @@ from datetime import UTC, date, datetime
 from incidentctl.history.model import History, IncidentState, Stamp
 from incidentctl.model import RCA
 from incidentctl.model.incident import INTERNAL_SOURCES
+from incidentctl.sla.clock import DELETED
 from incidentctl.sla.engine import (
     MITIGATED,
     IncidentResult,
     Mark,
-    current_life,
     evaluate,
     evaluate_incident,
+    known_versions,
+    present,
     rca_states_for,
+    tell,
 )
-from incidentctl.sla.story import Story, build_story
+from incidentctl.sla.story import Story, StoryPhase
 
 DETECTION_GOAL = 0.9
 TIMES = ("acknowledge", "mitigate", "resolve", "detect")  # MTTA, MTTM, MTTR, MTTD
@@ -45,17 +48,33 @@ BUCKET = {
 
 @dataclass(frozen=True, slots=True)
 class Stat:
-    """Mean and median of a list of durations, in seconds."""
+    """Mean, median and 90th percentile of a list of durations, in seconds.
+
+    ``missing`` counts the incidents the figure concerns whose instant is unknown
+    (an imported record that declares no such milestone): they are left out of the
+    figures, not counted as zero or as some other milestone.
+    """
 
     count: int
     mean: float | None
     median: float | None
+    p90: float | None = None
+    missing: int = 0
 
     @classmethod
-    def of(cls, values: Sequence[float]) -> Stat:
+    def of(cls, values: Sequence[float], missing: int = 0) -> Stat:
         if not values:
-            return cls(0, None, None)
-        return cls(len(values), sum(values) / len(values), float(statistics.median(values)))
+            return cls(0, None, None, None, missing)
+        ordered = sorted(values)
+        # nearest rank: the smallest value with at least 90 % of the values at or below it
+        p90 = ordered[max(0, -(-9 * len(ordered) // 10) - 1)]
+        return cls(
+            len(values),
+            sum(values) / len(values),
+            float(statistics.median(values)),
+            float(p90),
+            missing,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +102,9 @@ class IncidentFigures:
     times: dict[str, float | None]  # seconds from opening (MTTD: impact to opening)
     result: IncidentResult | None
     events: list[Event]
+    # the figures this incident should have but whose instant is unknown
+    missing: frozenset[str] = frozenset()
+    resolution: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +203,11 @@ class Report:
     overdue_rcas: list[OverdueRca]
     overdue_actions: list[OverdueAction]
     open_incidents: list[IncidentFigures] = field(default_factory=list)
+    false_alarms: int = 0  # cancelled as false alarms: counted, not dropped
+
+    @property
+    def false_alarm_rate(self) -> float | None:
+        return self.false_alarms / len(self.incidents) if self.incidents else None
 
 
 def build_report(
@@ -202,22 +229,19 @@ def build_report(
     chosen: list[IncidentFigures] = []
     excluded = 0
     for incident_id in sorted(history.incidents):
-        life = [
-            (s, st)
-            for s, st in current_life(history.incidents[incident_id].states)
-            if s.landed_at <= as_of
-        ]
+        versions = known_versions(history.incidents[incident_id].states, as_of)
+        life = present(versions)
         if not life:
             continue
         state = life[-1][1]
         if customer is not None and state.customer != customer:
             continue
-        figures = _figures(history, incident_id, life, results.get(incident_id), as_of)
+        figures = _figures(history, incident_id, versions, results.get(incident_id), as_of)
         day = figures.opened_at.date()
         if (since is not None and day < since) or (until is not None and day > until):
             continue
-        if state.environment != "production" or state.severity == "NONPROD":
-            excluded += 1
+        if not any(st.environment == "production" and st.severity != "NONPROD" for _, st in life):
+            excluded += 1  # never under a customer SLA
             continue
         chosen.append(figures)
     counted = [f for f in chosen if f.status != "cancelled"]
@@ -248,21 +272,24 @@ def build_report(
         breaches=_breaches(chosen),
         overdue_rcas=_overdue_rcas(history, chosen),
         overdue_actions=_overdue_actions(rcas or {}, {f.id for f in chosen}, as_of),
+        false_alarms=sum(
+            1 for f in chosen if f.status == "cancelled" and f.resolution == "false-alarm"
+        ),
     )
     report.open_incidents = [f for f in chosen if f.status in OPEN]
     return report
 
 
 def incident_figures(history: History, incident_id: str, as_of: datetime) -> IncidentFigures | None:
-    """One incident's figures as of ``as_of`` (None before it opened or after its deletion)."""
+    """One incident's figures as of ``as_of`` (None before it opened)."""
     timeline = history.incidents.get(incident_id)
     if timeline is None:
         return None
-    life = current_life([(s, st) for s, st in timeline.states if s.landed_at <= as_of])
-    if not life:
+    versions = known_versions(timeline.states, as_of)
+    if not versions:
         return None
     return _figures(
-        history, incident_id, life, evaluate_incident(history, incident_id, as_of), as_of
+        history, incident_id, versions, evaluate_incident(history, incident_id, as_of), as_of
     )
 
 
@@ -270,71 +297,96 @@ def _severity_order(severity: str) -> tuple[int, str]:
     return (SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES), severity)
 
 
+# The statuses that establish each time, and the declared milestone that may stand for it.
+_MILESTONES: dict[str, tuple[str, frozenset[str] | None]] = {
+    "acknowledge": ("acknowledged_at", None),  # any status past open
+    "mitigate": ("mitigated_at", MITIGATED),
+    "resolve": ("resolved_at", RESOLVED),
+}
+
+
+def _reaches(status: str, statuses: frozenset[str] | None) -> bool:
+    return status not in ("open", DELETED) if statuses is None else status in statuses
+
+
 def _figures(
     history: History,
     incident_id: str,
-    life: list[tuple[Stamp, IncidentState]],
+    versions: list[tuple[Stamp, IncidentState | None]],
     result: IncidentResult | None,
     as_of: datetime,
 ) -> IncidentFigures:
+    life = present(versions)
     state = life[-1][1]
-    story = incident_story(history, incident_id, life, result, as_of)
+    story = incident_story(history, incident_id, as_of)
     opened = story.opened.at if story is not None else life[0][0].landed_at
     times: dict[str, float | None] = dict.fromkeys(TIMES)
+    missing: set[str] = set()
     if story is not None:
-        phases = story.phases
-        acked = next((p for p in phases if p.phase.status != "open"), None)
-        mitigated = next((p for p in phases if p.phase.status in MITIGATED), None)
-        resolved = next((p for p in phases if p.phase.status in RESOLVED), None)
-        for name, entry in (("acknowledge", acked), ("mitigate", mitigated), ("resolve", resolved)):
-            if entry is not None and entry.phase.status != "cancelled":
+        for name, (milestone, reached) in _MILESTONES.items():
+            entry = next((p for p in story.phases if _reaches(p.phase.status, reached)), None)
+            if entry is None or entry.phase.status == "cancelled":
+                continue
+            if _established(story, entry, milestone):
                 times[name] = (entry.evidence.at - opened).total_seconds()
+            else:
+                missing.add(name)
     if state.impact_started_at is not None:
         # impact noticed "before it started" is a typo in the file, not negative time
         times["detect"] = max(0.0, (opened - state.impact_started_at).total_seconds())
+    elif state.status != "cancelled":
+        missing.add("detect")
     return IncidentFigures(
         id=incident_id,
         title=state.title,
         severity=state.severity,
-        status=state.status,
+        status="deleted" if versions[-1][1] is None else state.status,
         customer=state.customer,
         detection_source=state.detection_source,
         opened_at=opened,
         month=opened.astimezone(UTC).strftime("%Y-%m"),
         times=times,
         result=result,
-        events=incident_events(life),
+        events=incident_events(versions),
+        missing=frozenset(missing),
+        resolution=state.resolution,
     )
 
 
-def incident_story(
-    history: History,
-    incident_id: str,
-    life: list[tuple[Stamp, IncidentState]],
-    result: IncidentResult | None,
-    as_of: datetime,
-) -> Story | None:
-    """The story in the clock of the incident's policy (``landed`` when none applies)."""
-    clock, declared = "landed", True
-    if result is not None and result.policy is not None:
-        policies, _ = history.policies_at(life[0][0].seq)
-        policy = next((p for p in policies if p.name == result.policy), None)
-        if policy is not None:
-            clock, declared = policy.clock, policy.imports == "declared"
-    return build_story(
-        life,
-        rca_states_for(history, incident_id),
-        clock=clock,
-        use_declared=declared,
-        as_of=as_of,
-    )
+def _established(story: Story, entry: StoryPhase, milestone: str) -> bool:
+    """Whether a commit or the matching declared milestone establishes the instant.
+
+    An imported record's first version tells its story by declared milestones only: a
+    status it arrives in, without the milestone, says that it happened, not when.
+    """
+    evidence = entry.evidence
+    if not story.imported or story.first_stamp is None:
+        return True
+    if evidence.source == "declared":
+        return evidence.field == f"milestones.{milestone}"
+    return evidence.commit != story.first_stamp.sha
 
 
-def incident_events(life: Sequence[tuple[Stamp, IncidentState]]) -> list[Event]:
+def incident_story(history: History, incident_id: str, as_of: datetime) -> Story | None:
+    """The story the SLA engine tells of the incident (in the landed clock when no policy
+    ever applied to it)."""
+    told = tell(history, incident_id, as_of)
+    return told.story if told is not None else None
+
+
+def incident_events(versions: Sequence[tuple[Stamp, IncidentState | None]]) -> list[Event]:
     """What each commit changed in the incident's tracked fields, oldest first."""
     events: list[Event] = []
     previous: IncidentState | None = None
-    for stamp, state in life:
+    deleted = False
+    for stamp, state in versions:
+        if state is None:
+            events.append(Event(stamp.landed_at, "file deleted", stamp.sha, stamp.author))
+            deleted = True
+            continue
+        if deleted:
+            events.append(Event(stamp.landed_at, "file restored", stamp.sha, stamp.author))
+            deleted = False
         for what in _changes(previous, state):
             events.append(Event(stamp.landed_at, what, stamp.sha, stamp.author))
         previous = state
@@ -355,6 +407,10 @@ def _changes(old: IncidentState | None, new: IncidentState) -> Iterable[str]:
         yield f"severity {old.severity} -> {new.severity}"
     if old.customer != new.customer:
         yield f"customer {old.customer or '-'} -> {new.customer or '-'}"
+    if old.environment != new.environment:
+        yield f"environment {old.environment} -> {new.environment}"
+    if old.services != new.services:
+        yield f"services {', '.join(old.services)} -> {', '.join(new.services)}"
     if old.commander != new.commander:
         yield f"commander {old.commander or '-'} -> {new.commander or '-'}"
     added = [u for u in new.customer_updates if u not in set(old.customer_updates)]
@@ -367,22 +423,29 @@ def _changes(old: IncidentState | None, new: IncidentState) -> Iterable[str]:
 
 def _stats(figures: Sequence[IncidentFigures]) -> dict[str, Stat]:
     return {
-        name: Stat.of([v for f in figures if (v := f.times[name]) is not None]) for name in TIMES
+        name: Stat.of(
+            [v for f in figures if (v := f.times[name]) is not None],
+            sum(1 for f in figures if name in f.missing),
+        )
+        for name in TIMES
     }
 
 
 def _attainment(figures: Sequence[IncidentFigures]) -> list[Attainment]:
+    """Every cycle counted once, under the severity in force when it was met, missed or
+    breached (a SEV1 miss stays a SEV1 miss after a downgrade)."""
     counts: dict[tuple[str, str, str], dict[str, int]] = {}
     for f in figures:
         if f.result is None:
             continue
         for m in f.result.metrics:
-            bucket = BUCKET.get(m.state)
-            if bucket is None:
-                continue
-            key = (m.metric, f.severity, f.customer or "-")
-            counts.setdefault(key, dict.fromkeys(("met", "missed", "breached", "running"), 0))
-            counts[key][bucket] += 1
+            for cycle in m.cycles:
+                bucket = BUCKET.get(cycle.state)
+                if bucket is None:
+                    continue
+                key = (m.metric, cycle.severity or f.severity, f.customer or "-")
+                counts.setdefault(key, dict.fromkeys(("met", "missed", "breached", "running"), 0))
+                counts[key][bucket] += 1
     order = {name: index for index, name in enumerate(_metric_order())}
     return [
         Attainment(metric, severity, customer, **counts[(metric, severity, customer)])
@@ -417,12 +480,21 @@ def _cadence(figures: Sequence[IncidentFigures]) -> Cadence:
 
 
 def _breaches(figures: Sequence[IncidentFigures]) -> list[Breach]:
+    """Every breached cycle, under the severity in force at its breach."""
     found = [
-        Breach(f.id, m.metric, f.severity, m.state, m.breached_at, tuple(m.evidence))
+        Breach(
+            f.id,
+            m.metric,
+            c.severity or f.severity,
+            c.state,
+            c.breached_at,
+            tuple(m.evidence),
+        )
         for f in figures
         if f.result is not None
         for m in f.result.metrics
-        if m.breached_at is not None
+        for c in m.cycles
+        if c.breached_at is not None
     ]
     return sorted(found, key=lambda b: (b.breached_at, b.incident, b.metric))
 

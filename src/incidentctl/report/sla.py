@@ -43,6 +43,7 @@ def metric_json(m: MetricResult) -> dict[str, Any]:
                 "target_seconds": seconds(c.target),
                 "state": c.state,
                 "breached_at": iso(c.breached_at),
+                "severity": c.severity,
             }
             for c in m.cycles
         ],
@@ -104,6 +105,15 @@ def _remaining(m: MetricResult) -> str:
     return f"{format_duration(left)} left" if left >= 0 else f"{format_duration(-left)} over"
 
 
+def state_text(m: MetricResult) -> str:
+    """The metric's state, and for a recurring one how many of its cycles share it: the
+    row stands for one cycle (the worst), the count tells of the others."""
+    if len(m.cycles) < 2:
+        return m.state
+    alike = sum(1 for c in m.cycles if c.state == m.state)
+    return f"{m.state} ({alike} of {len(m.cycles)} cycles)"
+
+
 def _due(m: MetricResult, as_of: datetime) -> str:
     if m.state in ("missed",) and m.breached_at is not None:
         return f"breached {iso(m.breached_at)}"
@@ -144,16 +154,24 @@ def table(board: Board, color: bool = False) -> str:
             lines.append((*base, "-", "n/a", incident.note or "no targets", "", ""))
         else:
             lines.append(
-                (*base, m.metric, m.state, _progress(m), _remaining(m), _due(m, board.as_of))
+                (
+                    *base,
+                    m.metric,
+                    state_text(m),
+                    _progress(m),
+                    _remaining(m),
+                    _due(m, board.as_of),
+                )
             )
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     out = []
     for number, line in enumerate(lines):
         cells = [cell.ljust(width) for cell, width in zip(line, widths, strict=True)]
         if color and number:
-            colour = STATE_COLOURS.get(line[5])
+            state = line[5].split(" ", 1)[0]
+            colour = STATE_COLOURS.get(state)
             if colour:
-                cells[5] = click.style(cells[5], fg=colour, bold=line[5] == "breached")
+                cells[5] = click.style(cells[5], fg=colour, bold=state == "breached")
         out.append("  ".join(cells).rstrip())
     out.append("")
     out.append(
@@ -190,7 +208,7 @@ def markdown(board: Board, color: bool = False) -> str:
             continue
         lines.append(
             f"| {incident.id} | {incident.severity} | {incident.status} | {m.metric} | "
-            f"{STATE_ICONS[m.state]} {m.state} | {_progress(m)} | {_remaining(m)} | "
+            f"{STATE_ICONS[m.state]} {state_text(m)} | {_progress(m)} | {_remaining(m)} | "
             f"{_due(m, board.as_of)} |"
         )
     lines.append("")

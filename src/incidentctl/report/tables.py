@@ -41,6 +41,8 @@ def stat_dict(stat: Stat) -> dict[str, Any]:
         "count": stat.count,
         "mean_seconds": number(stat.mean),
         "median_seconds": number(stat.median),
+        "p90_seconds": number(stat.p90),
+        "unknown": stat.missing,
     }
 
 
@@ -73,6 +75,8 @@ def report_dict(report: Report) -> dict[str, Any]:
         },
         "incidents": len(report.incidents),
         "excluded_nonproduction": report.excluded_nonproduction,
+        "false_alarms": report.false_alarms,
+        "false_alarm_rate": number(report.false_alarm_rate, 4),
         "times": times_dict(report.times),
         "by_severity": [
             {"severity": severity, **times_dict(stats)}
@@ -171,6 +175,7 @@ def _csv_rows(report: Report) -> Iterator[dict[str, Any]]:
     yield row("report", "commit", report.commit)
     yield row("report", "incidents", len(report.incidents))
     yield row("report", "excluded_nonproduction", report.excluded_nonproduction)
+    yield row("report", "false_alarms", report.false_alarms)
     groups = [("all", "all", report.times)]
     groups += [(s, "all", stats) for s, stats in report.by_severity.items()]
     groups += [("all", m, stats) for m, stats in report.by_month.items()]
@@ -214,12 +219,15 @@ def as_csv(report: Report) -> str:
 def blocks(report: Report) -> list[Block]:
     """The report as titled tables, for the terminal and Markdown."""
     labels = tuple(TIME_LABELS[n] for n in TIMES)
-    heads = ("group", "n", *(f"{label} mean/median" for label in labels))
+    heads = ("group", "n", *(f"{label} mean/median/p90" for label in labels))
+
+    def cell(stat: Stat) -> str:
+        text = " / ".join(seconds_text(v) for v in (stat.mean, stat.median, stat.p90))
+        return f"{text} ({stat.missing} unknown)" if stat.missing else text
 
     def time_row(group: str, stats: dict[str, Stat]) -> tuple[str, ...]:
         count = max(stats[n].count for n in TIMES)
-        cells = [f"{seconds_text(stats[n].mean)} / {seconds_text(stats[n].median)}" for n in TIMES]
-        return (group, str(count), *cells)
+        return (group, str(count), *(cell(stats[n]) for n in TIMES))
 
     times = [time_row("all", report.times)]
     times += [time_row(s, st) for s, st in report.by_severity.items()]
@@ -256,6 +264,11 @@ def blocks(report: Report) -> list[Block]:
                 ("detected internally", f"{d.internal} of {d.internal + d.external}"),
                 ("internal share (goal > 90%)", percent(d.share)),
                 ("non-production incidents excluded", str(report.excluded_nonproduction)),
+                (
+                    "cancelled as false alarms",
+                    f"{report.false_alarms} of {len(report.incidents)}"
+                    f" ({percent(report.false_alarm_rate)})",
+                ),
             ],
         )
     )

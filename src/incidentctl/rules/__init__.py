@@ -13,8 +13,10 @@ from incidentctl.rules import (
     commander_required,
     defect_keys,
     defect_route,
+    evidence_removed,
     id_file_name,
     id_reused,
+    imported_record,
     rca_incident,
     rca_published,
     resolution_required,
@@ -40,11 +42,13 @@ REGISTRY: tuple[Rule, ...] = (
     defect_keys.RULE,
     rca_published.RULE,
     defect_route.RULE,
+    imported_record.RULE,
     # history rules: they compare with the audited branch and need its replay
     status_transition.RULE,
     closed_immutable.RULE,
     id_reused.RULE,
     clamped_commit.RULE,
+    evidence_removed.RULE,
 )
 RULE_BY_ID = {rule.id: rule for rule in REGISTRY}
 assert len(RULE_BY_ID) == len(REGISTRY), "rule ids are unique"

@@ -8,6 +8,11 @@ calendar's hours. The breach instant is the first instant at which elapsed time
 exceeds the target in force; once recorded a breach stays, whatever the severity
 does later. A cycle stopped at instant X is judged on the segments before X, so the
 target in force is the one before the stopping commit.
+
+A phase with no SLA policy in force (the incident was reclassified out of every
+policy) or with the file deleted is *frozen*: no time counts and nothing breaches in
+it, but a breach recorded before stays, and a cycle frozen at the end is reported as
+``missed`` if it breached (``not_applicable`` if it did not).
 """
 
 from __future__ import annotations
@@ -38,23 +43,35 @@ SEVERITY_OF_STATE: dict[str, int] = {
 ZERO = timedelta(0)
 
 
+DELETED = "deleted"  # the status of a phase during which the incident's file is deleted
+
+
 @dataclass(frozen=True, slots=True)
 class Phase:
-    """From ``at`` on, the incident has this status and severity."""
+    """From ``at`` on, the incident has this status and severity, under this policy.
+
+    ``policy`` names the SLA policy in force; None when none applies (then the clocks
+    are frozen, as they are while the file is deleted).
+    """
 
     at: datetime
     status: str
     severity: str
+    policy: str | None = ""
+
+    @property
+    def frozen(self) -> bool:
+        return self.policy is None or self.status == DELETED
 
 
 @dataclass(frozen=True, slots=True)
 class Rules:
-    """How a metric's clock behaves: its target and calendar per severity, and pauses."""
+    """How a metric's clock behaves in each phase: its target, calendar and pauses."""
 
-    target: Callable[[str], timedelta | None]
-    calendar: Callable[[str], BusinessCalendar]
-    pause_on: frozenset[str]
-    warn_at: float | None  # the first warning fraction, if any
+    target: Callable[[Phase], timedelta | None]
+    calendar: Callable[[Phase], BusinessCalendar]
+    paused: Callable[[Phase], bool]
+    warn_at: Callable[[Phase], float | None]  # the first warning fraction, if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +83,9 @@ class Cycle:
     state: State
     breached_at: datetime | None
     due_at: datetime | None
+    # The severity in force when the cycle was judged: at its breach, else at its stop,
+    # else now. Attainment is counted under it.
+    severity: str | None = None
 
     @property
     def remaining(self) -> timedelta | None:
@@ -79,6 +99,26 @@ def _phase_at(phases: Sequence[Phase], instant: datetime) -> Phase:
             break
         current = phase
     return current
+
+
+def _last_phase(phases: Sequence[Phase], start: datetime, end: datetime) -> Phase:
+    """The phase in force just before ``end`` (at ``end`` for an empty cycle)."""
+    return _phase_at(phases, end - timedelta(microseconds=1) if end > start else end)
+
+
+def _judged_phase(phases: Sequence[Phase], start: datetime, end: datetime) -> Phase | None:
+    """The last phase of the cycle that is not frozen: the one it is judged under."""
+    last = _last_phase(phases, start, end)
+    if not last.frozen:
+        return last
+    found = None
+    for index, phase in enumerate(phases):
+        if phase.at >= end:
+            break
+        following = phases[index + 1].at if index + 1 < len(phases) else end
+        if not phase.frozen and following > start:
+            found = phase
+    return found
 
 
 def measure(
@@ -96,28 +136,36 @@ def measure(
     bounds = sorted({start, end, *(p.at for p in phases if start < p.at < end)})
     elapsed = ZERO
     breached_at: datetime | None = None
+    breached_severity: str | None = None
     running: list[tuple[datetime, datetime, BusinessCalendar]] = []
     for a, b in pairwise(bounds):
         phase = _phase_at(phases, a)
-        target = rules.target(phase.severity)
-        paused = phase.status in rules.pause_on
-        calendar = rules.calendar(phase.severity)
+        if phase.frozen:
+            continue  # deleted, or under no policy: no time counts, nothing breaches
+        target = rules.target(phase)
         if breached_at is None and target is not None and elapsed > target:
-            breached_at = a  # the target stepped below the time already spent
-        if paused:
+            breached_at, breached_severity = a, phase.severity  # the target stepped below
+        if rules.paused(phase):
             continue
+        calendar = rules.calendar(phase)
         running.append((a, b, calendar))
         spent = calendar.elapsed(a, b)
         if breached_at is None and target is not None and elapsed + spent > target:
             breached_at = calendar.add(a, target - elapsed) if target > elapsed else a
+            breached_severity = phase.severity
         elapsed += spent
-    last = _phase_at(phases, end - timedelta(microseconds=1) if end > start else end)
-    target = rules.target(last.severity)
-    if breached_at is None and target is not None and elapsed > target:
-        breached_at = end
-    due_at = _due(running, elapsed, target, last, rules, end, stopped)
+    last = _last_phase(phases, start, end)
+    judged = _judged_phase(phases, start, end)
+    target = rules.target(judged) if judged is not None else None
+    if breached_at is None and target is not None and elapsed > target and not last.frozen:
+        breached_at, breached_severity = end, last.severity
+    frozen = last.frozen and not stopped
+    due_at = None if stopped or frozen else _due(running, elapsed, target, last, rules, end)
     state = _state(stopped, breached_at, target, elapsed, last, rules)
-    return Cycle(start, stop if stopped else None, elapsed, target, state, breached_at, due_at)
+    severity = breached_severity or (judged.severity if judged is not None else last.severity)
+    return Cycle(
+        start, stop if stopped else None, elapsed, target, state, breached_at, due_at, severity
+    )
 
 
 def _state(
@@ -128,17 +176,20 @@ def _state(
     last: Phase,
     rules: Rules,
 ) -> State:
+    if breached_at is not None and (stopped or last.frozen):
+        return "missed"
     if stopped:
-        if breached_at is not None:
-            return "missed"
         return "not_applicable" if target is None else "met"
-    if last.status in rules.pause_on:
+    if last.frozen:
+        return "not_applicable"
+    if rules.paused(last):
         return "paused"
     if breached_at is not None:
         return "breached"
     if target is None:
         return "running"
-    if rules.warn_at is not None and elapsed >= target * rules.warn_at:
+    warn_at = rules.warn_at(last)
+    if warn_at is not None and elapsed >= target * warn_at:
         return "at_risk"
     return "running"
 
@@ -150,13 +201,12 @@ def _due(
     last: Phase,
     rules: Rules,
     end: datetime,
-    stopped: bool,
 ) -> datetime | None:
-    """When the target in force is (or was) reached; null while paused."""
-    if target is None or (not stopped and last.status in rules.pause_on):
+    """When the target in force is (or was) reached, for a running clock; null while paused."""
+    if target is None or rules.paused(last):
         return None
     if elapsed < target:
-        return rules.calendar(last.severity).add(end, target - elapsed)
+        return rules.calendar(last).add(end, target - elapsed)
     spent = ZERO
     for a, b, calendar in running:
         piece = calendar.elapsed(a, b)

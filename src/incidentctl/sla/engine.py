@@ -7,16 +7,27 @@ was opened (SPEC §3), chosen by its current customer, environment and services.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from incidentctl.history.model import History, IncidentState, RcaState, Stamp
 from incidentctl.model import Calendar, SLAPolicy
 from incidentctl.model.policy import BUILTIN_CALENDAR, METRICS
+from incidentctl.model.types import iso
 from incidentctl.rules.sla_policy_match import matching
+from incidentctl.sla.authored import credit_authored
 from incidentctl.sla.calendar import BusinessCalendar, CalendarError, build_calendar
-from incidentctl.sla.clock import SEVERITY_OF_STATE, Cycle, Phase, Rules, State, measure
+from incidentctl.sla.clock import (
+    DELETED,
+    SEVERITY_OF_STATE,
+    Cycle,
+    Phase,
+    Rules,
+    State,
+    measure,
+)
 from incidentctl.sla.story import Evidence, Story, StoryPhase, build_story
 
 ENDED = frozenset({"resolved", "closed", "cancelled"})
@@ -42,6 +53,7 @@ class MetricResult:
     breached_at: datetime | None = None
     cycles: list[Cycle] = field(default_factory=list)
     evidence: list[Mark] = field(default_factory=list)
+    shown: int = 0  # the cycle the row stands for: the worst, the latest of equals
 
     @property
     def remaining(self) -> timedelta | None:
@@ -107,17 +119,26 @@ def evaluate(
     return Board(as_of, history.ref, history.head, results)
 
 
-def current_life(
-    states: Sequence[tuple[Stamp, IncidentState | None]],
+def known_versions(
+    states: Sequence[tuple[Stamp, IncidentState | None]], as_of: datetime
+) -> list[tuple[Stamp, IncidentState | None]]:
+    """The versions of an incident that had landed by ``as_of``, from its first one on.
+
+    An incident is its id: a deletion (a None state) ends nothing and a restore
+    continues the same history, so every version counts, not only those since the
+    last (re)creation.
+    """
+    known = [(s, st) for s, st in states if s.landed_at <= as_of]
+    while known and known[0][1] is None:
+        known.pop(0)
+    return known
+
+
+def present(
+    versions: Sequence[tuple[Stamp, IncidentState | None]],
 ) -> list[tuple[Stamp, IncidentState]]:
-    """The states since the file was last (re)created; empty if it is deleted now."""
-    life: list[tuple[Stamp, IncidentState]] = []
-    for stamp, state in states:
-        if state is None:
-            life = []
-        else:
-            life.append((stamp, state))
-    return life
+    """The versions in which the file existed (its deletions left out)."""
+    return [(s, st) for s, st in versions if st is not None]
 
 
 def rca_index(history: History) -> dict[str, list[tuple[Stamp, RcaState | None]]]:
@@ -143,6 +164,117 @@ def rca_states_for(history: History, incident_id: str) -> list[tuple[Stamp, RcaS
 Snapshot = tuple[list[SLAPolicy], dict[str, Calendar]]
 
 
+class PolicyChooser:
+    """The SLA policy in force for each version of an incident, by its attributes then.
+
+    Chosen among the policies on the branch when the incident opened: the single
+    highest-priority one whose selector matches the version's customer, environment
+    and services; None outside production, for ``NONPROD``, when none matches, or when
+    several tie (``reason`` says which).
+    """
+
+    def __init__(self, policies: Sequence[SLAPolicy]) -> None:
+        self.policies = list(policies)
+        self.by_name = {p.name: p for p in policies}
+        self._chosen: dict[tuple[str | None, str, tuple[str, ...], bool], str | None] = {}
+
+    def __call__(self, state: IncidentState) -> str | None:
+        nonprod = state.severity == "NONPROD"
+        key = (state.customer, state.environment, state.services, nonprod)
+        if key not in self._chosen:
+            self._chosen[key] = self._choose(state)
+        return self._chosen[key]
+
+    def _choose(self, state: IncidentState) -> str | None:
+        if state.environment != "production" or state.severity == "NONPROD":
+            return None
+        found = matching(self.policies, state.customer, state.environment, list(state.services))
+        top = [p for p in found if p.priority == found[0].priority] if found else []
+        return top[0].name if len(top) == 1 else None
+
+    def reason(self, state: IncidentState) -> str:
+        """Why no policy applies to ``state``."""
+        if state.environment != "production" or state.severity == "NONPROD":
+            return "no customer SLA outside production"
+        found = matching(self.policies, state.customer, state.environment, list(state.services))
+        return "no SLA policy applies" if not found else "several SLA policies tie"
+
+
+@dataclass
+class Told:
+    """An incident's story as of an instant, and what it is judged by.
+
+    ``policy`` is the first policy that applies to any of its versions: its clock
+    (landed or authored) and imports mode tell the story. None when no policy ever
+    applied (then ``story`` is told in the landed clock).
+    """
+
+    versions: list[tuple[Stamp, IncidentState | None]]
+    story: Story | None
+    chooser: PolicyChooser
+    policy: SLAPolicy | None
+    calendars: dict[str, Calendar]
+
+
+def tell(
+    history: History,
+    incident_id: str,
+    as_of: datetime,
+    cache: CalendarCache | None = None,
+    snapshot: Snapshot | None = None,
+    rcas: dict[str, list[tuple[Stamp, RcaState | None]]] | None = None,
+) -> Told | None:
+    """The story of one incident as of ``as_of``; None before it opened."""
+    timeline = history.incidents[incident_id]
+    # filter first: a deletion or restore after as_of is not known yet
+    versions = known_versions(timeline.states, as_of)
+    if not versions:
+        return None
+    policies, calendars = (
+        snapshot if snapshot is not None else history.policies_at(versions[0][0].seq)
+    )
+    chooser = PolicyChooser(policies)
+    first = next((n for _, st in present(versions) if (n := chooser(st)) is not None), None)
+    policy = chooser.by_name[first] if first is not None else None
+    rca_versions = [
+        (s, st)
+        for s, st in (rcas if rcas is not None else rca_index(history)).get(incident_id, [])
+        if s.landed_at <= as_of
+    ]
+    clock = policy.clock if policy is not None else "landed"
+    declared = policy.imports == "declared" if policy is not None else True
+
+    def story_of(
+        incident: Sequence[tuple[Stamp, IncidentState | None]],
+        rca: Sequence[tuple[Stamp, RcaState | None]],
+        instant: datetime,
+    ) -> Story | None:
+        return build_story(
+            incident, rca, clock=clock, use_declared=declared, as_of=instant, policy_of=chooser
+        )
+
+    if clock == "authored":
+        cache = cache or CalendarCache()
+
+        def on_record(
+            incident: Sequence[tuple[Stamp, IncidentState | None]],
+            rca: Sequence[tuple[Stamp, RcaState | None]],
+            landing: datetime,
+        ) -> bool:
+            before = landing - timedelta(microseconds=1)
+            story = story_of(incident, rca, before)
+            if story is None:
+                return False
+            try:
+                metrics = judge(story, chooser.by_name, calendars, before, cache)
+            except CalendarError:
+                return False
+            return any(c.breached_at is not None for m in metrics for c in m.cycles)
+
+        versions, rca_versions = credit_authored(versions, timeline.traces, rca_versions, on_record)
+    return Told(versions, story_of(versions, rca_versions, as_of), chooser, policy, calendars)
+
+
 def evaluate_incident(
     history: History,
     incident_id: str,
@@ -156,77 +288,106 @@ def evaluate_incident(
     ``snapshot`` replaces the policies and calendars it is judged by (by default those
     on the branch when it opened): ``audit`` asks what a later policy would have said.
     """
-    timeline = history.incidents[incident_id]
-    # filter first: a deletion or re-creation after as_of is not known yet
-    life = current_life([(s, st) for s, st in timeline.states if s.landed_at <= as_of])
-    if not life:
+    cache = cache or CalendarCache()
+    told = tell(history, incident_id, as_of, cache, snapshot, rcas)
+    if told is None:
         return None
-    state = life[-1][1]
-    policies, calendars = snapshot if snapshot is not None else history.policies_at(life[0][0].seq)
+    versions, story, chooser = told.versions, told.story, told.chooser
+    state = present(versions)[-1][1]
+    deleted = versions[-1][1] is None
     result = IncidentResult(
-        state.id, state.title, state.severity, state.status, state.customer, None, []
+        state.id,
+        state.title,
+        state.severity,
+        "deleted" if deleted else state.status,
+        state.customer,
+        None,
+        [],
     )
-    if state.environment != "production" or state.severity == "NONPROD":
+    if told.policy is None:
         result.metrics = [MetricResult(m, "not_applicable") for m in METRICS]
-        result.note = "no customer SLA outside production"
+        result.note = chooser.reason(state)
         return result
-    found = matching(policies, state.customer, state.environment, list(state.services))
-    top = [p for p in found if found and p.priority == found[0].priority]
-    if len(top) != 1:
-        result.metrics = [MetricResult(m, "not_applicable") for m in METRICS]
-        result.note = "no SLA policy applies" if not top else "several SLA policies tie"
-        return result
-    policy = top[0]
-    result.policy = policy.name
-    story = build_story(
-        life,
-        (rcas if rcas is not None else rca_index(history)).get(incident_id, []),
-        clock=policy.clock,
-        use_declared=policy.imports == "declared",
-        as_of=as_of,
-    )
     if story is None:
         return None
     result.opened_at = story.opened.at
+    current = story.phases[-1].phase
+    result.policy = current.policy
+    if current.policy is None:
+        result.note = f"{chooser.reason(state)} since {iso(_reclassified(story).at)}"
+    if deleted:
+        deletion = story.phases[-1].evidence
+        result.note = f"deleted at {iso(deletion.at)} by {deletion.commit}" + (
+            f"; {result.note}" if result.note else ""
+        )
     try:
-        result.metrics = judge(story, policy, calendars, as_of, cache or CalendarCache())
+        result.metrics = judge(story, chooser.by_name, told.calendars, as_of, cache)
     except CalendarError as error:
         # a calendar that was broken on the branch when the incident opened
         result.metrics = [MetricResult(m, "not_applicable") for m in METRICS]
-        result.note = f"policy {policy.name}: {error}"
+        result.note = f"policy {told.policy.name}: {error}"
     return result
+
+
+def _reclassified(story: Story) -> Evidence:
+    """The evidence of the phase since which no policy has applied."""
+    found = story.phases[-1].evidence
+    for entry in reversed(story.phases):
+        if entry.phase.policy is not None:
+            break
+        found = entry.evidence
+    return found
 
 
 def judge(
     story: Story,
-    policy: SLAPolicy,
+    policies: Mapping[str, SLAPolicy],
     calendars: dict[str, Calendar],
     as_of: datetime,
     cache: CalendarCache,
 ) -> list[MetricResult]:
-    """Every metric of one incident's story under one policy."""
-    return [_metric(story, policy, calendars, metric, as_of, cache) for metric in METRICS]
+    """Every metric of one incident's story under the policies in force along it."""
+    return [_metric(story, policies, calendars, metric, as_of, cache) for metric in METRICS]
+
+
+SEVERITY_RANK = ("SEV1", "SEV2", "SEV3", "SEV4", "NONPROD")
+
+
+def highest(a: str, b: str) -> str:
+    """The more severe of two severities."""
+    rank = {s: i for i, s in enumerate(SEVERITY_RANK)}
+    return a if rank.get(a, len(rank)) <= rank.get(b, len(rank)) else b
 
 
 def _rules(
-    policy: SLAPolicy, calendars: dict[str, Calendar], metric: str, cache: CalendarCache
+    policies: Mapping[str, SLAPolicy],
+    calendars: dict[str, Calendar],
+    metric: str,
+    cache: CalendarCache,
 ) -> Rules:
-    def calendar_for(severity: str) -> BusinessCalendar:
-        target = policy.targets.get(severity)  # type: ignore[call-overload]
+    def target_of(phase: Phase) -> Any:
+        policy = policies.get(phase.policy) if phase.policy else None
+        return policy.targets.get(phase.severity) if policy is not None else None  # type: ignore[call-overload]
+
+    def calendar_for(phase: Phase) -> BusinessCalendar:
+        target = target_of(phase)
         name = target.calendar if target is not None else BUILTIN_CALENDAR
         return cache.get(name, calendars)
 
-    def target_for(severity: str) -> timedelta | None:
-        target = policy.targets.get(severity)  # type: ignore[call-overload]
+    def target_for(phase: Phase) -> timedelta | None:
+        target = target_of(phase)
         duration = getattr(target, metric, None) if target is not None else None
         return duration.delta if duration is not None else None
 
-    return Rules(
-        target=target_for,
-        calendar=calendar_for,
-        pause_on=frozenset(policy.pause_on),
-        warn_at=min(policy.warn_at) if policy.warn_at else None,
-    )
+    def paused(phase: Phase) -> bool:
+        policy = policies.get(phase.policy) if phase.policy else None
+        return policy is not None and phase.status in policy.pause_on
+
+    def warn_at(phase: Phase) -> float | None:
+        policy = policies.get(phase.policy) if phase.policy else None
+        return min(policy.warn_at) if policy is not None and policy.warn_at else None
+
+    return Rules(target=target_for, calendar=calendar_for, paused=paused, warn_at=warn_at)
 
 
 def _first(phases: Sequence[StoryPhase], statuses: frozenset[str]) -> StoryPhase | None:
@@ -234,10 +395,15 @@ def _first(phases: Sequence[StoryPhase], statuses: frozenset[str]) -> StoryPhase
 
 
 def _active_spans(story: Story) -> list[tuple[Evidence, Evidence | None]]:
-    """The spans during which the incident is not resolved: opening, and each reopen."""
+    """The spans during which the incident is not resolved: opening, and each reopen.
+
+    A deletion neither ends nor starts a span: the clocks are frozen through it.
+    """
     spans: list[tuple[Evidence, Evidence | None]] = []
     start: Evidence | None = story.opened
     for entry in story.phases[1:]:
+        if entry.phase.status == DELETED:
+            continue
         ended = entry.phase.status in ENDED
         if ended and start is not None:
             spans.append((start, entry.evidence))
@@ -252,7 +418,7 @@ def _active_spans(story: Story) -> list[tuple[Evidence, Evidence | None]]:
 def _cycles(story: Story, metric: str) -> list[tuple[Evidence, Evidence | None]]:
     phases = story.phases
     if metric == "acknowledge":
-        acked = next((p for p in phases if p.phase.status != "open"), None)
+        acked = next((p for p in phases if p.phase.status not in ("open", DELETED)), None)
         return [(story.opened, acked.evidence if acked else None)]
     if metric == "first_update":
         # the first customer update, or the end (resolve, close, cancel) if none came first
@@ -288,47 +454,61 @@ def _cycles(story: Story, metric: str) -> list[tuple[Evidence, Evidence | None]]
     return [(last, mark)]
 
 
+def _obligation_phases(phases: Sequence[Phase]) -> list[Phase]:
+    """Phases whose severity is the highest the incident has reached by then: post-mortem
+    and RCA obligations follow it, so a downgrade never removes them."""
+    out: list[Phase] = []
+    top: str | None = None
+    for phase in phases:
+        top = phase.severity if top is None else highest(top, phase.severity)
+        out.append(replace(phase, severity=top))
+    return out
+
+
 def _metric(
     story: Story,
-    policy: SLAPolicy,
+    policies: Mapping[str, SLAPolicy],
     calendars: dict[str, Calendar],
     metric: str,
     as_of: datetime,
     cache: CalendarCache,
 ) -> MetricResult:
-    severities = {p.phase.severity for p in story.phases}
-    rules = _rules(policy, calendars, metric, cache)
-    if all(rules.target(s) is None for s in severities):
+    rules = _rules(policies, calendars, metric, cache)
+    phases = story.plain_phases
+    if metric in ("postmortem", "rca"):
+        phases = _obligation_phases(phases)
+    if all(rules.target(p) is None for p in phases):
         return MetricResult(metric, "not_applicable")
     if metric in ("postmortem", "rca") and story.state.status == "cancelled":
         return MetricResult(metric, "not_applicable")  # a duplicate or false alarm has none
     spans = _cycles(story, metric)
     if not spans:
         return MetricResult(metric, "pending")
-    phases = story.plain_phases
     cycles = [
         measure(start.at, stop.at if stop else None, as_of, phases, rules) for start, stop in spans
     ]
-    states = [c.state for c in cycles]
-    worst = max(states, key=lambda s: SEVERITY_OF_STATE[s])
-    current = cycles[-1]
+    # One row, one cycle: the worst (the latest of equally bad ones) stands for the metric.
+    shown = max(range(len(cycles)), key=lambda i: (SEVERITY_OF_STATE[cycles[i].state], i))
+    cycle = cycles[shown]
     result = MetricResult(
         metric,
-        worst,
-        current.target,
-        current.elapsed,
-        current.due_at,
-        next((c.breached_at for c in cycles if c.breached_at is not None), None),
+        cycle.state,
+        cycle.target,
+        cycle.elapsed,
+        cycle.due_at,
+        cycle.breached_at,
         cycles,
+        shown=shown,
     )
-    result.evidence = _evidence(story, spans, rules.pause_on, as_of)
+    result.evidence = _evidence(story, spans, phases, rules, as_of)
     return result
 
 
 def _evidence(
     story: Story,
     spans: list[tuple[Evidence, Evidence | None]],
-    pause_on: frozenset[str],
+    phases: Sequence[Phase],
+    rules: Rules,
     as_of: datetime,
 ) -> list[Mark]:
     marks: list[Mark] = []
@@ -338,20 +518,38 @@ def _evidence(
         marks.append(Mark("start", start))
         end = stop.at if stop is not None and stop.at <= as_of else as_of
         previous: Phase | None = None
-        for entry in story.phases:
-            phase = entry.phase
+        for entry, phase in zip(story.phases, phases, strict=True):
             if start.at < phase.at < end or (phase.at == end and stop is None):
-                if previous is not None and phase.severity != previous.severity:
-                    marks.append(
-                        Mark("severity", entry.evidence, f"{previous.severity} -> {phase.severity}")
-                    )
-                was = previous is not None and previous.status in pause_on
-                now = phase.status in pause_on
-                if now and not was:
-                    marks.append(Mark("pause", entry.evidence, phase.status))
-                elif was and not now:
-                    marks.append(Mark("resume", entry.evidence, phase.status))
+                marks.extend(_changes(previous, phase, entry.evidence, rules))
             previous = phase
         if stop is not None and stop.at <= as_of:
             marks.append(Mark("stop", stop))
     return marks
+
+
+def _changes(
+    previous: Phase | None, phase: Phase, evidence: Evidence, rules: Rules
+) -> Iterable[Mark]:
+    """The marks of one phase change: deletion or restore, reclassification, severity,
+    pause or resume."""
+    if previous is None:
+        return
+    if phase.status == DELETED and previous.status != DELETED:
+        yield Mark("deleted", evidence, "clocks frozen")
+        return
+    if previous.status == DELETED and phase.status != DELETED:
+        yield Mark("restored", evidence, phase.status)
+    if phase.policy != previous.policy:
+        yield Mark(
+            "policy",
+            evidence,
+            f"{previous.policy or 'none'} -> {phase.policy or 'none (clocks frozen)'}",
+        )
+    if phase.severity != previous.severity:
+        yield Mark("severity", evidence, f"{previous.severity} -> {phase.severity}")
+    was = not previous.frozen and rules.paused(previous)
+    now = not phase.frozen and rules.paused(phase)
+    if now and not was:
+        yield Mark("pause", evidence, phase.status)
+    elif was and not now:
+        yield Mark("resume", evidence, phase.status)

@@ -50,7 +50,7 @@ def incident_key(
     timeline = history.incidents[incident_id]
     packed = timeline.__dict__.get("_states")
     states = (
-        _token((timeline.states, timeline.problems))
+        _token((timeline.states, timeline.problems, timeline.traces))
         if packed is None
         else (hashlib.blake2b(packed, digest_size=16).hexdigest())
     )

@@ -10,13 +10,13 @@ evidence: the commit it came from, or the declared field.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
 from incidentctl.history.model import IncidentState, RcaState, Stamp
-from incidentctl.sla.clock import Phase
+from incidentctl.sla.clock import DELETED, Phase
 
 # Declared milestones, and the status each one means.
 MILESTONE_STATUS = (
@@ -66,6 +66,7 @@ class Story:
     published: Evidence | None = None
     imported: bool = False
     first_stamp: Stamp | None = None
+    deleted: bool = False  # the file is deleted as of the story's instant
 
     @property
     def plain_phases(self) -> list[Phase]:
@@ -83,39 +84,59 @@ def stamp_times(states: Sequence[tuple[Stamp, object]], clock: str) -> list[date
     return times
 
 
+PolicyOf = Callable[[IncidentState], str | None]
+
+
+def _any_policy(state: IncidentState) -> str | None:
+    return ""
+
+
 def build_story(
-    states: Sequence[tuple[Stamp, IncidentState]],
+    states: Sequence[tuple[Stamp, IncidentState | None]],
     rca_states: Sequence[tuple[Stamp, RcaState | None]],
     *,
     clock: str,
     use_declared: bool,
     as_of: datetime,
+    policy_of: PolicyOf = _any_policy,
 ) -> Story | None:
-    """The story of an incident from its (non-deleted) states, or None before it opened."""
+    """The story of an incident from all its versions (None: deleted), or None before it opened.
+
+    An incident is its id: a deletion is a phase (status ``deleted``, clocks frozen),
+    and a restore continues the same story. ``policy_of`` names the SLA policy in force
+    for a version (None: none applies); a change of it is a phase like a change of
+    status or severity.
+    """
     times = stamp_times(states, clock)
     known = [
         (t, stamp, state) for t, (stamp, state) in zip(times, states, strict=True) if t <= as_of
     ]
+    while known and known[0][2] is None:
+        known.pop(0)  # a deletion before the first version: nothing to tell
     if not known:
         return None
     t0, stamp0, first = known[0]
+    assert first is not None
     opened = Evidence.of(stamp0, t0)
     reported = [
         (state.reported_at, stamp)
         for _, stamp, state in known
-        if state.reported_at is not None and state.reported_at < t0
+        if state is not None and state.reported_at is not None and state.reported_at < t0
     ]
     if reported:
         at, stamp = min(reported, key=lambda pair: pair[0])
         opened = Evidence.declared(stamp, at, "detection.reported_at")
-    imported = use_declared and first.status != "open"
-    story = Story(first.id, known[-1][2], opened, imported=imported, first_stamp=stamp0)
-    story.phases.append(StoryPhase(Phase(opened.at, "open", first.severity), opened))
+    imported = use_declared and first.imported
+    last_state = next(state for _, _, state in reversed(known) if state is not None)
+    story = Story(first.id, last_state, opened, imported=imported, first_stamp=stamp0)
+    story.deleted = known[-1][2] is None
+    policy = policy_of(first)
+    story.phases.append(StoryPhase(Phase(opened.at, "open", first.severity, policy), opened))
     if imported:
-        _declared_phases(story, first, stamp0, t0)
+        _declared_phases(story, first, stamp0, t0, policy)
     if first.status != story.phases[-1].phase.status:
         story.phases.append(
-            StoryPhase(Phase(t0, first.status, first.severity), Evidence.of(stamp0, t0))
+            StoryPhase(Phase(t0, first.status, first.severity, policy), Evidence.of(stamp0, t0))
         )
     for index, update in enumerate(first.customer_updates):
         if imported:
@@ -125,9 +146,17 @@ def build_story(
             story.updates.append(Evidence.of(stamp0, t0))
     previous = first
     for t, stamp, state in known[1:]:
-        if (state.status, state.severity) != (previous.status, previous.severity):
+        last = story.phases[-1].phase
+        if state is None:
+            if last.status != DELETED:
+                story.phases.append(
+                    StoryPhase(Phase(t, DELETED, last.severity, last.policy), Evidence.of(stamp, t))
+                )
+            continue
+        policy = policy_of(state)
+        if (state.status, state.severity, policy) != (last.status, last.severity, last.policy):
             story.phases.append(
-                StoryPhase(Phase(t, state.status, state.severity), Evidence.of(stamp, t))
+                StoryPhase(Phase(t, state.status, state.severity, policy), Evidence.of(stamp, t))
             )
         # an update is new if its `at` is: an edit of an existing update's text is not
         seen = Counter(update.at for update in previous.customer_updates)
@@ -141,7 +170,9 @@ def build_story(
     return story
 
 
-def _declared_phases(story: Story, first: IncidentState, stamp: Stamp, t0: datetime) -> None:
+def _declared_phases(
+    story: Story, first: IncidentState, stamp: Stamp, t0: datetime, policy: str | None
+) -> None:
     """An imported record's milestones, each clamped between the opening and its commit."""
     declared = dict(first.milestones)
     floor = story.opened.at
@@ -153,7 +184,7 @@ def _declared_phases(story: Story, first: IncidentState, stamp: Stamp, t0: datet
         floor = at
         story.phases.append(
             StoryPhase(
-                Phase(at, status, first.severity),
+                Phase(at, status, first.severity, policy),
                 Evidence.declared(stamp, at, f"milestones.{name}"),
             )
         )
@@ -165,27 +196,51 @@ def _rca_marks(
     clock: str,
     as_of: datetime,
 ) -> None:
+    """When the post-mortem meeting was held and the report published, as of ``as_of``.
+
+    A meeting counts when held: a ``meeting_at`` recorded after the fact stops the
+    clock at its commit; one recorded ahead of time stops it at ``meeting_at`` only once
+    that instant has passed and the RCA in force then still names it. An imported
+    record's first RCA version brings its past meeting and publication as declared.
+    """
     times = stamp_times(rca_states, clock)
-    first = True
-    for t, (stamp, state) in zip(times, rca_states, strict=True):
-        if t > as_of or stamp.landed_at > as_of:
-            break  # not on the branch yet (an authored time may precede the landing)
+    known = [
+        (t, stamp, state)
+        for t, (stamp, state) in zip(times, rca_states, strict=True)
+        if t <= as_of and stamp.landed_at <= as_of  # an authored time may precede the landing
+    ]
+    meetings: list[Evidence] = []
+    for index, (t, stamp, state) in enumerate(known):
         if state is None:
             continue
-        declared = first and story.imported
-        first = False
-        if story.meeting is None and state.meeting_at is not None:
-            story.meeting = (
-                Evidence.declared(stamp, min(state.meeting_at, t), "meeting_at")
-                if declared
-                # a meeting recorded ahead of time is held when it is, not when scheduled
-                else Evidence.declared(stamp, state.meeting_at, "meeting_at")
-                if state.meeting_at > t
-                else Evidence.of(stamp, t)
-            )
+        declared = index == 0 and story.imported
+        held = state.meeting_at
+        if held is not None:
+            if held <= t:
+                meetings.append(
+                    Evidence.declared(stamp, held, "meeting_at")
+                    if declared
+                    else Evidence.of(stamp, t)
+                )
+            elif held <= as_of and _still_planned(known, held):
+                meetings.append(Evidence.declared(stamp, held, "meeting_at"))
         if story.published is None and state.status == "published":
             story.published = (
                 Evidence.declared(stamp, min(state.published_at, t), "published_at")
                 if declared and state.published_at is not None
                 else Evidence.of(stamp, t)
             )
+    story.meeting = min(meetings, key=lambda e: e.at, default=None)
+
+
+def _still_planned(
+    known: Sequence[tuple[datetime, Stamp, RcaState | None]], instant: datetime
+) -> bool:
+    """Whether the RCA version in force at ``instant`` (the last one made at or before
+    it) names a meeting at ``instant``."""
+    found: RcaState | None = None
+    for t, _, state in known:
+        if t > instant:
+            break
+        found = state
+    return found is not None and found.meeting_at == instant
