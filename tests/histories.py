@@ -222,7 +222,7 @@ class _Builder:
             f"incidents/2026/INC-2026-{number:04d}.yaml",
             severity=self.pick(("SEV1", "SEV1", "SEV2", "NONPROD")),
             customer=self.pick(CUSTOMERS),
-            environment=self.pick(("production", "production", "non-production")),
+            environment=self.pick(("production", "production", "production", "non-production")),
         )
         self.add(
             Commit(self.now, files={incident.path: incident.text()}),
@@ -241,7 +241,7 @@ class _Builder:
             choices += ["status"] * 4 + ["update"] * 2 + ["severity", "attribute", "branch"] * 2
             choices += ["delete", "move", "rca"]
         if deleted:
-            choices += ["restore"] * 2
+            choices += ["restore"] * 8  # a deletion is mostly followed by its restore
         kind = self.pick(choices)
         if kind == "open":
             self.open_incident()
@@ -379,7 +379,19 @@ class _Builder:
             )
             self.out.lines.append(f"[{len(self.out.steps) - 1}]   {name}: {incident.id} ...")
             self.out.instants.add(authored_at)
+        # the branch lines name what each commit did, authored at which time
+        first = len(self.out.steps) - count
+        for offset, line in enumerate(lines):
+            self.out.lines[first + offset] = (
+                f"[{first + offset}]   {name}: {incident.id} {line} (authored)"
+            )
         self.now = authored + timedelta(minutes=self.draw(st.integers(1, 30)))
+        others = [i for i in self.live() if i.id != incident.id and not i.final]
+        if others and self.draw(st.booleans()):
+            # main moves on while the pull request waits: another incident changes
+            other = self.pick(others)
+            self.pick((self.update, self.severity, self.status))(other)
+            self.now += timedelta(minutes=self.draw(st.integers(1, 10)))
         how = self.pick(("merge", "merge", "squash", "rebase"))
         landing: Step = (
             Merge(name, self.now)
@@ -388,12 +400,6 @@ class _Builder:
             if how == "squash"
             else Rebase(name, self.now)
         )
-        # the branch lines name what each commit did, authored at which time
-        first = len(self.out.steps) - count
-        for offset, line in enumerate(lines):
-            self.out.lines[first + offset] = (
-                f"[{first + offset}]   {name}: {incident.id} {line} (authored)"
-            )
         self.add(landing, f"{how} {name}")
         self.incidents[incident.id] = current
         return None

@@ -160,7 +160,7 @@ def outputs(path: Path, when: list[datetime], ref: str = "main", report: bool = 
     return texts
 
 
-@bounded(examples=30)
+@bounded(examples=25)
 @given(histories(max_steps=8))
 def test_the_same_history_gives_the_same_json(history: GeneratedHistory) -> None:
     when = [history.last + timedelta(minutes=1), history.last + timedelta(hours=5)]
