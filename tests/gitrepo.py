@@ -273,9 +273,31 @@ class Repo:
         else:
             self._switch(step.branch)
             self.git("reset", "-q", "--hard", self.rev(step.target))
-        return self.git("rev-parse", "HEAD")
+        branch = self._on_branch()
+        tip = self._tip(branch) if branch is not None else None
+        return tip if tip is not None else self.git("rev-parse", "HEAD")
+
+    def _on_branch(self) -> str | None:
+        """The branch checked out, read from ``.git/HEAD`` (None if detached or unknown)."""
+        try:
+            head = (self.path / ".git" / "HEAD").read_text(encoding="utf-8").strip()
+        except OSError:
+            return None
+        return (
+            head.removeprefix("ref: refs/heads/") if head.startswith("ref: refs/heads/") else None
+        )
+
+    def _tip(self, branch: str) -> str | None:
+        """The branch's commit from its loose ref file; None if it is packed or absent."""
+        try:
+            sha = (self.path / ".git" / "refs" / "heads" / branch).read_text(encoding="utf-8")
+        except OSError:
+            return None
+        return sha.strip() or None
 
     def _switch(self, branch: str, start: Rev | None = None) -> None:
+        if self._on_branch() == branch and self._tip(branch) is not None:
+            return  # already there: spares two git runs per commit
         exists = self._try("rev-parse", "--verify", "--quiet", f"refs/heads/{branch}")
         if exists.returncode == 0:
             self.git("checkout", "-q", branch)
