@@ -16,7 +16,14 @@ if TYPE_CHECKING:
     from conftest import RunCli
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
-FILE_NAMES = ["calendar.json", "defectpolicy.json", "incident.json", "rca.json", "slapolicy.json"]
+FILE_NAMES = [
+    "calendar.json",
+    "config.json",
+    "defectpolicy.json",
+    "incident.json",
+    "rca.json",
+    "slapolicy.json",
+]
 
 
 def test_the_committed_schemas_are_current() -> None:

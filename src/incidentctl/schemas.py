@@ -27,6 +27,8 @@ DESCRIPTIONS = {
     "Calendar": "Support hours and holidays in which business-hours SLA targets count.",
     "DefectPolicy": "Where product defects found in incidents are filed, and when their "
     "fixes are due.",
+    "Config": "The repository's settings, in incidentctl.yaml at its root: audited branch, "
+    "display time zone, bot login and tracker settings.",
 }
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from incidentctl.cli.main import TIMESTAMP, now_or
+from incidentctl.cli.main import TIMESTAMP, branch_option, now_or
 from incidentctl.cli.progress import Progress
 
 
@@ -31,7 +31,7 @@ class DurationType(click.ParamType):  # type: ignore[type-arg]
 
 
 @click.command("audit")
-@click.option("--ref", default="main", show_default=True, help="The audited branch or ref.")
+@branch_option("--ref")
 @click.option(
     "--at", "as_of", type=TIMESTAMP, default=None, help="Audit as of TIME (default: now)."
 )

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from incidentctl.cli.main import TIMESTAMP, now_or
+from incidentctl.cli.main import TIMESTAMP, branch_option, now_or, settings
 
 
 @click.group("defects")
@@ -21,14 +21,14 @@ def command() -> None:
 
 
 @command.command("sync")
-@click.option("--ref", default="main", show_default=True, help="The audited branch or ref.")
+@branch_option("--ref")
 @click.option(
     "--now", "now", type=TIMESTAMP, default=None, help="Plan as of TIME (default: the clock)."
 )
 @click.option("--dry-run", is_flag=True, help="Say where each item goes; touch no tracker.")
 @click.option("--push", is_flag=True, help="Push the write-back commits to --branch on --remote.")
 @click.option("--remote", default="origin", show_default=True, help="Where --push goes.")
-@click.option("--branch", default="main", show_default=True, help="The branch --push updates.")
+@branch_option("--branch", help="The branch --push updates [default: the audited branch].")
 @click.option("--repo", default=None, help="owner/repo of this repository, for links back "
               "to the files (default: $GITHUB_REPOSITORY).")  # fmt: skip
 @click.option(
@@ -68,9 +68,13 @@ def sync(
     found = list(sources(workspace, history, read_blob))
     policies = workspace.defect_policies
     planned = plan(found, policies)
-    name = repo or os.environ.get("GITHUB_REPOSITORY")
+    configured = settings()
+    name = repo or os.environ.get("GITHUB_REPOSITORY") or configured.github_repository
     blob_url = f"{server_url_from(os.environ)}/{name}/blob/{branch}" if name else None
-    options = Options(root, dict(os.environ), dry_run, push, remote, branch, blob_url)
+    environment = dict(os.environ)
+    if configured.jira_url and not environment.get("JIRA_URL"):
+        environment["JIRA_URL"] = configured.jira_url  # the secret's value wins
+    options = Options(root, environment, dry_run, push, remote, branch, blob_url)
     result = sync(planned, options)
     click.echo(report.render(result, as_of, fmt=fmt, dry_run=dry_run))
     return 1 if result.failed else 0

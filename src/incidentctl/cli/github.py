@@ -12,10 +12,19 @@ from pathlib import Path
 
 import click
 
-from incidentctl.cli.main import TIMESTAMP, now_or
+from incidentctl.cli.main import TIMESTAMP, branch_option, now_or, settings
 from incidentctl.github.comment import DEFAULT_BOT_LOGIN
 
-BOT_LOGIN_HELP = "The login the workflow's token posts as; only its comments count."
+BOT_LOGIN_HELP = (
+    "The login the workflow's token posts as; only its comments count [default: "
+    f"bot_login of incidentctl.yaml or INCIDENTCTL_BOT_LOGIN, else {DEFAULT_BOT_LOGIN}]."
+)
+
+
+def _bot_login(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None or ctx.resilient_parsing:
+        return value
+    return settings().bot_login or DEFAULT_BOT_LOGIN
 
 
 @click.group("github")
@@ -39,7 +48,7 @@ def command() -> None:
     help="The workflow_run event payload (default: $GITHUB_EVENT_PATH).",
 )
 @click.option("--repo", default=None, help="owner/repo (default: $GITHUB_REPOSITORY).")
-@click.option("--bot-login", default=DEFAULT_BOT_LOGIN, show_default=True, help=BOT_LOGIN_HELP)
+@click.option("--bot-login", default=None, callback=_bot_login, help=BOT_LOGIN_HELP)
 def comment(folder: Path, event_path: Path | None, repo: str | None, bot_login: str) -> int:
     """Create or update the one SLA comment on the artifact's pull request."""
     from incidentctl.github import comment as sticky
@@ -67,12 +76,12 @@ def comment(folder: Path, event_path: Path | None, repo: str | None, bot_login: 
 
 
 @command.command("watch")
-@click.option("--ref", default="main", show_default=True, help="The audited branch or ref.")
+@branch_option("--ref")
 @click.option(
     "--at", "as_of", type=TIMESTAMP, default=None, help="Judge as of TIME (default: now)."
 )
 @click.option("--repo", default=None, help="owner/repo (default: $GITHUB_REPOSITORY).")
-@click.option("--bot-login", default=DEFAULT_BOT_LOGIN, show_default=True, help=BOT_LOGIN_HELP)
+@click.option("--bot-login", default=None, callback=_bot_login, help=BOT_LOGIN_HELP)
 @click.option("--dry-run", is_flag=True, help="Read GitHub and say what would be posted.")
 @click.pass_obj
 def watch(
@@ -85,7 +94,7 @@ def watch(
     from incidentctl.sla.engine import evaluate
     from incidentctl.trackers.github import GitHub, server_url_from
 
-    name = repo or os.environ.get("GITHUB_REPOSITORY")
+    name = repo or os.environ.get("GITHUB_REPOSITORY") or settings().github_repository
     if not name:
         raise UsageError("which repository? pass --repo owner/repo (or set GITHUB_REPOSITORY)")
     history = replay(root, ref)

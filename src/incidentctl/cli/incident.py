@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from incidentctl.cli.main import TIMESTAMP, now_or
+from incidentctl.cli.main import TIMESTAMP, branch_option, now_or
 from incidentctl.model.types import SEVERITIES
 
 F = Callable[..., Any]
@@ -43,12 +43,11 @@ def editing(function: F) -> F:
             "branch moved).",
         ),
         click.option("--remote", default="origin", show_default=True, help="Where --push goes."),
-        click.option(
+        branch_option(
             "--branch",
-            default="main",
-            show_default=True,
             help="The audited branch: the edit is checked against its history, and --push "
-            "updates it.",
+            "updates it [default: the configured branch, else the remote's HEAD branch, "
+            "else main, else master].",
         ),
     ]
     for option in reversed(options):

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import click
 
+from incidentctl.cli.main import branch_option
 from incidentctl.cli.progress import Progress
 
 
 @click.command("log")
 @click.argument("incident_id", metavar="ID")
-@click.option("--ref", default="main", show_default=True, help="The audited branch or ref.")
+@branch_option("--ref")
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )

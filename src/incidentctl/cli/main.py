@@ -9,14 +9,20 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import click
 
 from incidentctl import __version__
 from incidentctl.problems import IncidentctlError
+
+if TYPE_CHECKING:
+    from incidentctl.config import Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -44,6 +50,45 @@ TIMESTAMP = Timestamp()
 def now_or(value: datetime | None) -> datetime:
     """The CLI is the only place that reads the clock (to the second, as commits are)."""
     return value if value is not None else datetime.now(UTC).replace(microsecond=0)
+
+
+def settings() -> Settings:
+    """The repository's settings (file and environment), read once per command line."""
+    from incidentctl.config import load_settings
+
+    top = click.get_current_context().find_root()
+    if "incidentctl.settings" not in top.meta:
+        top.meta["incidentctl.settings"] = load_settings(top.obj, os.environ)
+    found: Settings = top.meta["incidentctl.settings"]
+    return found
+
+
+def audited_branch() -> str:
+    """The branch a command without ``--ref``/``--branch`` audits (see ``config``)."""
+    from incidentctl.config import audited_branch as resolve
+
+    top = click.get_current_context().find_root()
+    if "incidentctl.branch" not in top.meta:
+        top.meta["incidentctl.branch"] = resolve(top.obj, settings())
+    branch: str = top.meta["incidentctl.branch"]
+    return branch
+
+
+BRANCH_HELP = (
+    "The audited branch or ref [default: the configured branch, else the remote's HEAD "
+    "branch, else main, else master]."
+)
+
+
+def _or_audited_branch(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    if value is not None or ctx.resilient_parsing:
+        return value
+    return audited_branch()
+
+
+def branch_option(*names: str, help: str = BRANCH_HELP) -> Callable[[F], F]:
+    """``--ref``/``--branch``: a flag wins over ``INCIDENTCTL_BRANCH``, which wins over the file."""
+    return click.option(*names, default=None, callback=_or_audited_branch, help=help)
 
 
 class LazyGroup(click.Group):

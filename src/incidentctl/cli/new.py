@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from incidentctl.cli.main import TIMESTAMP, now_or
+from incidentctl.cli.main import TIMESTAMP, branch_option, now_or
 from incidentctl.model.incident import Detection, Incident
 from incidentctl.model.types import SEVERITIES
 
@@ -44,11 +44,8 @@ ENVIRONMENTS = _values(Incident.model_fields["environment"].annotation)
     default=None,
     help="When it was reported (default: now); its year is the id's year.",
 )
-@click.option(
-    "--ref",
-    default="main",
-    show_default=True,
-    help="The audited branch: ids it ever had, deleted ones too, are not reused.",
+@branch_option(
+    "--ref", help="The audited branch: ids it ever had, deleted ones too, are not reused."
 )
 @click.pass_obj
 def command(

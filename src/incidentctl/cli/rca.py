@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from incidentctl.cli.main import TIMESTAMP, now_or
+from incidentctl.cli.main import TIMESTAMP, branch_option, now_or
 from incidentctl.cli.progress import Progress
 
 
@@ -18,7 +18,7 @@ def command() -> None:
 
 @command.command("new")
 @click.argument("incident_id", metavar="ID")
-@click.option("--ref", default="main", show_default=True, help="The audited branch or ref.")
+@branch_option("--ref")
 @click.option(
     "--at", "as_of", type=TIMESTAMP, default=None, help="History as of TIME (default: now)."
 )
@@ -38,7 +38,7 @@ def new(root: Path, incident_id: str, ref: str, as_of: datetime | None) -> int:
 
 @command.command("render")
 @click.argument("incident_id", metavar="ID")
-@click.option("--ref", default="main", show_default=True, help="The audited branch or ref.")
+@branch_option("--ref")
 @click.option(
     "--at", "as_of", type=TIMESTAMP, default=None, help="History as of TIME (default: now)."
 )

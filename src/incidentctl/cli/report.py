@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from incidentctl.cli.main import TIMESTAMP, now_or
+from incidentctl.cli.main import TIMESTAMP, branch_option, now_or
 from incidentctl.cli.progress import Progress
 
 FORMATS = ("table", "markdown", "json", "csv", "html")
@@ -27,7 +27,7 @@ FORMATS = ("table", "markdown", "json", "csv", "html")
     help="Only incidents opened on or before DATE (UTC).",
 )
 @click.option("--customer", metavar="C", default=None, help="Only the incidents of customer C.")
-@click.option("--ref", default="main", show_default=True, help="The audited branch or ref.")
+@branch_option("--ref")
 @click.option(
     "--at",
     "as_of",

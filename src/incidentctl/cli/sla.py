@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from incidentctl.cli.main import TIMESTAMP, now_or
+from incidentctl.cli.main import BRANCH_HELP, TIMESTAMP, audited_branch, now_or
 from incidentctl.cli.progress import Progress
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ FAIL_ON = {"at_risk": {"at_risk", "breached"}, "breached": {"breached"}}
 @click.option(
     "--at", "as_of", type=TIMESTAMP, default=None, help="Judge as of TIME (default: now)."
 )
-@click.option("--ref", default=None, help="The audited branch or ref  [default: main].")
+@click.option("--ref", default=None, help=BRANCH_HELP)
 @click.option(
     "--format",
     "fmt",
@@ -89,7 +89,7 @@ def command(
         return _diff(root, pull, now_or(as_of), fmt, fail_on, artifact, pr_number)
     if artifact is not None or pr_number is not None:
         raise UsageError("--artifact and --pr-number go with --diff BASE...HEAD")
-    ref = ref or "main"
+    ref = ref or audited_branch()
     with Progress("replaying history") as progress:
         history = replay(root, ref, progress=progress)
     unknown = [i for i in ids if i not in history.incidents]

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from incidentctl.cli.main import TIMESTAMP, now_or
+from incidentctl.cli.main import TIMESTAMP, audited_branch, now_or
 
 
 @click.command("validate")
@@ -25,7 +25,8 @@ from incidentctl.cli.main import TIMESTAMP, now_or
 @click.option(
     "--ref",
     default=None,
-    help="The audited branch that history rules compare with [default: main, skipped if absent].",
+    help="The audited branch that history rules compare with [default: the configured "
+    "branch, else the remote's HEAD branch, else main, else master; skipped if absent].",
 )
 @click.option("--no-history", is_flag=True, help="Skip the rules that read Git history.")
 @click.pass_obj
@@ -59,7 +60,7 @@ def _history(root: Path, ref: str | None) -> Any:
 
     try:
         with Progress("replaying history") as progress:
-            history = replay(root, ref or "main", progress=progress)
+            history = replay(root, ref or audited_branch(), progress=progress)
     except UsageError as error:
         if ref is not None:
             raise

@@ -135,6 +135,30 @@ class Git:
         done = self.run("merge-base", "--is-ancestor", ancestor, descendant, check=False)
         return done.returncode == 0
 
+    def default_branch(self, remote: str = "origin") -> str | None:
+        """The remote's HEAD branch, else ``main``, else ``master`` (local or the remote's).
+
+        None when there is none of them (no Git, or no commit yet). One ``for-each-ref``.
+        """
+        names = ("main", "master")
+        patterns = [f"refs/remotes/{remote}/HEAD"]
+        for name in names:
+            patterns += [f"refs/heads/{name}", f"refs/remotes/{remote}/{name}"]
+        done = self.run("for-each-ref", "--format=%(refname)%00%(symref)", *patterns, check=False)
+        if done.returncode != 0:
+            return None
+        found = {}
+        for line in done.stdout.decode("utf-8", "replace").splitlines():
+            refname, _, symref = line.partition("\0")
+            found[refname] = symref
+        head = found.get(f"refs/remotes/{remote}/HEAD", "")
+        if head.startswith(f"refs/remotes/{remote}/"):
+            return head.removeprefix(f"refs/remotes/{remote}/")
+        for name in names:
+            if f"refs/heads/{name}" in found or f"refs/remotes/{remote}/{name}" in found:
+                return name
+        return None
+
     def log(self, revisions: Sequence[str], roots: Iterable[str]) -> Iterator[Commit]:
         """Every commit reachable from ``revisions``, newest first, with document changes."""
         prefixes = tuple(f"{root.strip('/')}/".encode() for root in roots)

@@ -11,7 +11,15 @@ from pathlib import Path
 from typing import TypeVar
 
 from incidentctl.load.document import SourceDocument, parse_document
-from incidentctl.model import RCA, Calendar, DefectPolicy, Document, Incident, SLAPolicy
+from incidentctl.model import (
+    CONFIG_FILE,
+    RCA,
+    Calendar,
+    DefectPolicy,
+    Document,
+    Incident,
+    SLAPolicy,
+)
 from incidentctl.problems import UsageError
 
 DEFAULT_ROOTS = ("incidents", "policies")
@@ -111,6 +119,9 @@ class Repository:
         """
         found: list[tuple[str, str]] = []
         root = os.fspath(self.root)
+        config = f"{root}{os.sep}{CONFIG_FILE}"
+        if (self.root / CONFIG_FILE).is_file():  # the configuration is validated like any document
+            found.append((CONFIG_FILE, config))
         for name in self.roots:
             for dirpath, dirnames, filenames in os.walk(self.root / name):
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))

@@ -1,8 +1,9 @@
-"""Pydantic models of the five document kinds."""
+"""Pydantic models of the document kinds."""
 
 from __future__ import annotations
 
 from incidentctl.model.base import Document
+from incidentctl.model.config import Config
 from incidentctl.model.defects import DefectPolicy
 from incidentctl.model.incident import Incident
 from incidentctl.model.policy import Calendar, SLAPolicy
@@ -14,14 +15,21 @@ MODEL_BY_KIND: dict[str, type[Document]] = {
     "SLAPolicy": SLAPolicy,
     "Calendar": Calendar,
     "DefectPolicy": DefectPolicy,
+    "Config": Config,
 }
 KINDS: tuple[str, ...] = tuple(MODEL_BY_KIND)
+# The kinds of the files under incidents/ and policies/; a Config is incidentctl.yaml only.
+DOCUMENT_KINDS: tuple[str, ...] = tuple(k for k in KINDS if k != "Config")
+CONFIG_FILE = "incidentctl.yaml"
 
 __all__ = [
+    "CONFIG_FILE",
+    "DOCUMENT_KINDS",
     "KINDS",
     "MODEL_BY_KIND",
     "RCA",
     "Calendar",
+    "Config",
     "DefectPolicy",
     "Document",
     "Incident",
