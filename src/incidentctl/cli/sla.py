@@ -160,8 +160,8 @@ def _diff(
     pr_number: int | None,
 ) -> int:
     from incidentctl.problems import UsageError
+    from incidentctl.pulldiff import sla_diff
     from incidentctl.report.diff import RENDERER_BY_NAME, markdown
-    from incidentctl.sla.diff import sla_diff
     from incidentctl.sla.landing import Range
 
     if pr_number is not None and artifact is None:

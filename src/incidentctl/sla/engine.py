@@ -13,8 +13,7 @@ from datetime import datetime, timedelta
 
 from incidentctl.history.model import History, IncidentState, RcaState, Stamp
 from incidentctl.model import Calendar, SLAPolicy
-from incidentctl.model.policy import BUILTIN_CALENDAR, METRICS
-from incidentctl.rules.sla_policy_match import matching
+from incidentctl.model.policy import BUILTIN_CALENDAR, METRICS, matching
 from incidentctl.sla.calendar import BusinessCalendar, CalendarError, build_calendar
 from incidentctl.sla.clock import SEVERITY_OF_STATE, Cycle, Phase, Rules, State, measure
 from incidentctl.sla.story import Evidence, Story, StoryPhase, build_story
