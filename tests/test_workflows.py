@@ -108,7 +108,7 @@ def test_checkouts_keep_no_credentials(path: Path) -> None:
 def test_pull_requests_are_checked_with_a_read_only_token() -> None:
     workflow = by_name("incidents-pr.yml")
     trigger = workflow["on"]["pull_request"]
-    assert set(trigger["paths"]) == {"incidents/**", "policies/**"}
+    assert set(trigger["paths"]) == {"incidents/**", "policies/**", "incidentctl.yaml"}
     [job] = workflow["jobs"].values()
     assert job["permissions"] == {"contents": "read"}
     [checkout] = uses(workflow, "actions/checkout")

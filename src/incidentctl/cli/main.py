@@ -96,6 +96,7 @@ class LazyGroup(click.Group):
 
     COMMANDS: ClassVar[dict[str, str]] = {
         "validate": "incidentctl.cli.validate",
+        "init": "incidentctl.cli.init",
         "schema": "incidentctl.cli.schema",
         "new": "incidentctl.cli.new",
         "fmt": "incidentctl.cli.fmt",

@@ -159,6 +159,18 @@ class Git:
                 return name
         return None
 
+    def top_level(self) -> Path | None:
+        """The work tree's top folder, None outside a work tree."""
+        done = self.run("rev-parse", "--path-format=absolute", "--show-toplevel", check=False)
+        text = done.stdout.decode("utf-8", "replace").strip()
+        return Path(text) if done.returncode == 0 and text else None
+
+    def current_branch(self) -> str | None:
+        """The branch HEAD is on (born or not), None when detached or outside Git."""
+        done = self.run("symbolic-ref", "--quiet", "--short", "HEAD", check=False)
+        text = done.stdout.decode("utf-8", "replace").strip()
+        return text if done.returncode == 0 and text else None
+
     def log(self, revisions: Sequence[str], roots: Iterable[str]) -> Iterator[Commit]:
         """Every commit reachable from ``revisions``, newest first, with document changes."""
         prefixes = tuple(f"{root.strip('/')}/".encode() for root in roots)
