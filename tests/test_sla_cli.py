@@ -244,7 +244,8 @@ def test_unknown_id_and_missing_ref_are_usage_errors(tmp_path: Path, run_cli: Ru
     unknown = run_cli(["-C", repo.path, "sla", "INC-2026-9999"])
     assert (unknown.exit_code, unknown.stderr.strip()) == (
         2,
-        "incidentctl: unknown incident id(s) on main: INC-2026-9999",
+        "incidentctl: unknown incident id INC-2026-9999 on main: check the id "
+        "(incidentctl sla lists them)",
     )
     missing = run_cli(["-C", repo.path, "sla", "--ref", "release"])
     assert missing.exit_code == 2 and "ref 'release' not found" in missing.stderr

@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from incidentctl.cli.main import TIMESTAMP, branch_option, now_or
-from incidentctl.model.types import SEVERITIES
+from incidentctl.cli.params import INCIDENT_ID, SEVERITY
 
 F = Callable[..., Any]
 
@@ -90,27 +90,34 @@ def run(root: Path, incident_id: str, operation: Any, **options: Any) -> int:
     sha = gitops.commit_file(git, path, message)
     click.echo(f"committed {sha[:12]} {message.splitlines()[0]}")
     if push:
-        remote: str = options["remote"]
-        branch: str = options["branch"]
-
-        def verify() -> None:
-            # after a rebase: the file as merged, against the branch as it is on the remote
-            rebased = commands.audited_history(root, f"refs/remotes/{remote}/{branch}")
-            why = (
-                f"after rebasing onto {branch} of {remote}, the incident is not valid; your "
-                f"commit is kept and nothing was pushed: fix the file, commit, then git push "
-                f"{remote} HEAD:{branch}"
-            )
-            commands.check_file(root, path, now=now, history=rebased, why=why)
-
-        pushed = gitops.push(git, remote, branch, gitops.tracked_path(git, path), verify=verify)
-        after = f" (rebased {pushed.rebases} time(s) onto {branch})" if pushed.rebases else ""
-        click.echo(f"pushed {pushed.sha[:12]} to {remote} {branch}{after}")
+        push_checked(root, path, options["remote"], options["branch"], now)
     return 0
 
 
+def push_checked(root: Path, path: Path, remote: str, branch: str, now: datetime) -> None:
+    """Push HEAD to ``branch``; after each rebase the file must still be valid there."""
+    from incidentctl.edit import commands, gitops
+    from incidentctl.history.git import Git
+
+    git = Git(root)
+
+    def verify() -> None:
+        # after a rebase: the file as merged, against the branch as it is on the remote
+        rebased = commands.audited_history(root, f"refs/remotes/{remote}/{branch}")
+        why = (
+            f"after rebasing onto {branch} of {remote}, the incident is not valid; your "
+            f"commit is kept and nothing was pushed: fix the file, commit, then git push "
+            f"{remote} HEAD:{branch}"
+        )
+        commands.check_file(root, path, now=now, history=rebased, why=why)
+
+    pushed = gitops.push(git, remote, branch, gitops.tracked_path(git, path), verify=verify)
+    after = f" (rebased {pushed.rebases} time(s) onto {branch})" if pushed.rebases else ""
+    click.echo(f"pushed {pushed.sha[:12]} to {remote} {branch}{after}")
+
+
 @click.command("ack")
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", type=INCIDENT_ID)
 @click.option("--commander", metavar="HANDLE", help="The incident commander (roles.commander).")
 @editing
 @click.pass_obj
@@ -122,7 +129,7 @@ def ack(root: Path, /, incident_id: str, commander: str | None, **options: Any) 
 
 
 @click.command("mitigate")
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", type=INCIDENT_ID)
 @click.option(
     "--workaround",
     metavar="TEXT",
@@ -138,7 +145,7 @@ def mitigate(root: Path, /, incident_id: str, workaround: str | None, **options:
 
 
 @click.command("wait")
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", type=INCIDENT_ID)
 @click.option("--reason", required=True, metavar="TEXT", help="Who or what it waits on.")
 @editing
 @click.pass_obj
@@ -150,7 +157,7 @@ def wait(root: Path, /, incident_id: str, reason: str, **options: Any) -> int:
 
 
 @click.command("resume")
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", type=INCIDENT_ID)
 @editing
 @click.pass_obj
 def resume(root: Path, /, incident_id: str, **options: Any) -> int:
@@ -161,7 +168,7 @@ def resume(root: Path, /, incident_id: str, **options: Any) -> int:
 
 
 @click.command("resolve")
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", type=INCIDENT_ID)
 @click.option("--summary", required=True, metavar="TEXT", help="How it was resolved.")
 @click.option(
     "--kind", type=click.Choice(["fixed", "workaround"]), default="fixed", show_default=True
@@ -176,7 +183,7 @@ def resolve(root: Path, /, incident_id: str, summary: str, kind: str, **options:
 
 
 @click.command("close")
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", type=INCIDENT_ID)
 @editing
 @click.pass_obj
 def close(root: Path, /, incident_id: str, **options: Any) -> int:
@@ -187,7 +194,7 @@ def close(root: Path, /, incident_id: str, **options: Any) -> int:
 
 
 @click.command("reopen")
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", type=INCIDENT_ID)
 @click.option("--reason", required=True, metavar="TEXT", help="Why the resolution did not hold.")
 @editing
 @click.pass_obj
@@ -199,9 +206,11 @@ def reopen(root: Path, /, incident_id: str, reason: str, **options: Any) -> int:
 
 
 @click.command("cancel")
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", type=INCIDENT_ID)
 @click.option("--kind", type=click.Choice(["duplicate", "false-alarm"]), required=True)
-@click.option("--duplicate-of", metavar="ID", help="The incident this one duplicates.")
+@click.option(
+    "--duplicate-of", metavar="ID", type=INCIDENT_ID, help="The incident this one duplicates."
+)
 @click.option("--summary", metavar="TEXT", help="Why it is cancelled [default: from --kind].")
 @editing
 @click.pass_obj
@@ -221,8 +230,8 @@ def cancel(
 
 
 @click.command("severity")
-@click.argument("incident_id", metavar="ID")
-@click.argument("level", metavar="SEVERITY", type=click.Choice(SEVERITIES, case_sensitive=False))
+@click.argument("incident_id", metavar="ID", type=INCIDENT_ID)
+@click.argument("level", metavar="SEVERITY", type=SEVERITY)
 @click.option("--reason", required=True, metavar="TEXT", help="Why the severity changes.")
 @editing
 @click.pass_obj
@@ -234,7 +243,7 @@ def severity(root: Path, /, incident_id: str, level: str, reason: str, **options
 
 
 @click.command("update")
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", type=INCIDENT_ID)
 @click.argument("text")
 @click.option(
     "--audience",
@@ -253,7 +262,7 @@ def update(root: Path, /, incident_id: str, text: str, audience: str, **options:
 
 
 @click.command("assign")
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", type=INCIDENT_ID)
 @click.argument("handles", metavar="HANDLE...", nargs=-1, required=True)
 @editing
 @click.pass_obj
@@ -270,7 +279,7 @@ def defect() -> None:
 
 
 @defect.command("add")
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", type=INCIDENT_ID)
 @click.option("--title", required=True, help="What is wrong in the product.")
 @click.option("--service", required=True, help="The service whose code or config is at fault.")
 @click.option("--key", help="A stable key, unique in the incident [default: from the title].")

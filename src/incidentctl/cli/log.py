@@ -7,11 +7,12 @@ from pathlib import Path
 import click
 
 from incidentctl.cli.main import branch_option
+from incidentctl.cli.params import INCIDENT_ID
 from incidentctl.cli.progress import Progress
 
 
 @click.command("log")
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", type=INCIDENT_ID)
 @branch_option("--ref")
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
@@ -30,7 +31,9 @@ def command(root: Path, incident_id: str, ref: str, fmt: str) -> int:
         history = replay(root, ref, progress=progress)
     timeline = history.incidents.get(incident_id)
     if timeline is None:
-        raise UsageError(f"unknown incident id {incident_id!r}: it has no history on {ref}")
+        from incidentctl.ids import unknown_on_branch
+
+        raise UsageError(unknown_on_branch(root, [incident_id], ref, history.incidents))
     git = Git(root)
     with BlobReader(git) as reader:
         entries = incident_log(timeline, reader.read)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from incidentctl.cli.main import BRANCH_HELP, TIMESTAMP, audited_branch, now_or
+from incidentctl.cli.params import INCIDENT_ID
 from incidentctl.cli.progress import Progress
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ FAIL_ON = {"at_risk": {"at_risk", "breached"}, "breached": {"breached"}}
 
 
 @click.command("sla")
-@click.argument("ids", nargs=-1)
+@click.argument("ids", nargs=-1, type=INCIDENT_ID)
 @click.option(
     "--at", "as_of", type=TIMESTAMP, default=None, help="Judge as of TIME (default: now)."
 )
@@ -94,7 +95,9 @@ def command(
         history = replay(root, ref, progress=progress)
     unknown = [i for i in ids if i not in history.incidents]
     if unknown:
-        raise UsageError(f"unknown incident id(s) on {ref}: {', '.join(unknown)}")
+        from incidentctl.ids import unknown_on_branch
+
+        raise UsageError(unknown_on_branch(root, unknown, ref, history.incidents))
     when = now_or(as_of)
     if fmt == "json":
         board, text = _json_board(root, history, when, ids)

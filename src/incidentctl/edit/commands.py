@@ -21,6 +21,7 @@ from typing import Any
 
 from incidentctl.edit.patch import KeyPath, Patch, PatchError
 from incidentctl.fsutil import atomic_write
+from incidentctl.ids import suggestion, work_tree_ids
 from incidentctl.load.document import parse_document
 from incidentctl.load.repository import Repository, Workspace
 from incidentctl.model.base import Strict
@@ -120,7 +121,7 @@ def find_incident(root: Path, incident_id: str) -> Path:
     if not found:
         raise UsageError(
             f"unknown incident id {incident_id!r}: there is no incidents/**/{incident_id}.yaml "
-            f"in {root}; check the id"
+            f"in {root}; check the id{suggestion(incident_id, work_tree_ids(root))}"
         )
     if len(found) > 1:
         shown = ", ".join(repository.display(p) for p in found)
