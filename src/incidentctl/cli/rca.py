@@ -46,7 +46,6 @@ def new(
     from incidentctl.edit import gitops
     from incidentctl.history.git import Git
     from incidentctl.history.replay import replay
-    from incidentctl.ids import unknown_on_branch
     from incidentctl.problems import UsageError
     from incidentctl.rca.scaffold import scaffold_rca, write_rca
 
@@ -55,9 +54,6 @@ def new(
         raise UsageError(f"{root} is not in a Git repository: run the command in a clone")
     with Progress("replaying history") as progress:
         history = replay(root, ref, progress=progress)
-    timeline = history.incidents.get(incident_id)
-    if timeline is None:
-        raise UsageError(unknown_on_branch(root, [incident_id], ref, history.incidents))
     scaffold = scaffold_rca(root, history, incident_id, now_or(as_of))
     commit = commit or push
     if commit:
@@ -66,7 +62,8 @@ def new(
     click.echo(scaffold.path.relative_to(root).as_posix())
     if not commit:
         return 0
-    states = [state for _, state in timeline.states if state is not None]
+    timeline = history.incidents.get(incident_id)
+    states = [s for _, s in timeline.states if s is not None] if timeline is not None else []
     status = states[-1].status if states else "unknown"
     severity = states[-1].severity if states else "unknown"
     message = gitops.commit_message(incident_id, "RCA drafted", "", status, severity)
