@@ -454,7 +454,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         main_written = time.time()
 
         def incremental() -> Run:
-            for file in (repo / ".git" / "incidentctl").glob("replay-*.pickle"):
+            for file in (repo / ".git" / "incidentctl").glob("replay-*.cache"):
                 if file.stat().st_mtime > main_written:
                     file.unlink()  # keep main's checkpoint only: each run continues from it
             return run_replay(repo, "bench-next")
@@ -473,7 +473,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sla_written = time.time()
 
         def sla_incremental() -> Run:
-            for file in (repo / ".git" / "incidentctl").glob("replay-*.pickle"):
+            for file in (repo / ".git" / "incidentctl").glob("replay-*.cache"):
                 if file.stat().st_mtime > sla_written:
                     file.unlink()
             return sla_run("bench-next")

@@ -326,7 +326,7 @@ def test_settled_figures_are_reused_only_while_they_hold(tmp_path: Path, run_cli
     repo = opened(tmp_path)
     repo.apply(Commit("2026-11-16T10:04:00Z", files={INC: incident("resolved")}))
     first = sla(run_cli, repo, "--at", "2026-11-16T11:00:00Z")
-    assert list((repo.path / ".git" / "incidentctl").glob("settled.pickle"))
+    assert list((repo.path / ".git" / "incidentctl").glob("settled.cache"))
     assert sla(run_cli, repo, "--at", "2026-11-16T11:00:00Z") == first  # from the cache
     assert metric(first, "resolve")["state"] == "met"
     # judged earlier than the cached figures: computed afresh

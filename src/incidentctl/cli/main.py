@@ -6,6 +6,7 @@ internal error (a one-line hint; the traceback with ``--debug``); 130 interrupte
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import traceback
@@ -150,7 +151,22 @@ def cli(ctx: click.Context, root: Path | None, debug: bool) -> None:
     """GitOps-style, declarative incident management."""
     from incidentctl.load.repository import find_root
 
+    _show_warnings()
     ctx.obj = find_root(root if root is not None else Path.cwd())
+
+
+class _Warnings(logging.Handler):
+    """Warnings of the core (a damaged cache discarded) go to stderr, one line each."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(f"incidentctl: warning: {record.getMessage()}", err=True)
+
+
+def _show_warnings() -> None:
+    logger = logging.getLogger("incidentctl")
+    logger.setLevel(logging.WARNING)
+    if not any(isinstance(handler, _Warnings) for handler in logger.handlers):
+        logger.addHandler(_Warnings(logging.WARNING))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -39,9 +39,6 @@ class Parsed:
     state: IncidentState | RcaState | PolicyModel | None
     problems: tuple[BlobProblem, ...] = ()
 
-    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        return Parsed, (self.kind, self.name, self.state, self.problems)  # faster to load
-
     def messages(self, path: str) -> list[str]:
         return [Problem(path, *problem).render() for problem in self.problems]
 
@@ -69,7 +66,7 @@ class Parser:
     """Parses blobs into ``Parsed``, sharing equal values between the states it makes.
 
     Successive versions of an incident mostly repeat its earlier fields and updates;
-    one object per distinct value keeps the replay, and its pickled cache, small.
+    one object per distinct value keeps the replay, and its cache, small.
     """
 
     def __init__(self) -> None:

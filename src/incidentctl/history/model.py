@@ -9,22 +9,13 @@ when a command needs every field (``incidentctl log``).
 from __future__ import annotations
 
 import gc
-import pickle
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import msgspec
+
 from incidentctl.model import RCA, Calendar, DefectPolicy, Incident, SLAPolicy
-
-
-def _reduce_by_fields(self: Any) -> tuple[Any, tuple[Any, ...]]:
-    """Pickle a frozen slots dataclass as a call to its class with its fields.
-
-    The default for frozen slots dataclasses sets each field through a Python loop
-    over ``dataclasses.fields()``; a cached replay holds a few hundred thousand of these
-    objects, and this makes loading it about twice as fast.
-    """
-    return type(self), tuple([getattr(self, name) for name in self.__slots__])
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,15 +43,11 @@ class Stamp:
     origin: str | None = None
     origin_author: str | None = None
 
-    __reduce__ = _reduce_by_fields
-
 
 @dataclass(frozen=True, slots=True)
 class CustomerUpdate:
     at: datetime
     text: str
-
-    __reduce__ = _reduce_by_fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +68,6 @@ class IncidentState:
     milestones: tuple[tuple[str, datetime], ...]
     customer_updates: tuple[CustomerUpdate, ...]
     defect_keys: tuple[str, ...]
-
-    __reduce__ = _reduce_by_fields
 
     @classmethod
     def of(cls, incident: Incident) -> IncidentState:
@@ -118,8 +103,6 @@ class RcaState:
     meeting_at: datetime | None
     published_at: datetime | None = None
 
-    __reduce__ = _reduce_by_fields
-
     @classmethod
     def of(cls, rca: RCA) -> RcaState:
         return cls(tuple(rca.incident_ids), rca.status, rca.meeting_at, rca.published_at)
@@ -132,8 +115,6 @@ class VersionRef:
     stamp: Stamp
     path: str
     blob: str | None
-
-    __reduce__ = _reduce_by_fields
 
 
 @dataclass
@@ -149,16 +130,27 @@ class Timeline:
     states: list[tuple[Stamp, IncidentState | None]] = field(default_factory=list)
     problems: list[tuple[Stamp, str]] = field(default_factory=list)
 
-    # Pickled (in the replay cache), a timeline keeps its states (with its problems) and
-    # its versions as two pickles of their own, unpickled on first use. A cached replay
-    # then loads in a fraction of the time, the SLA engine never builds the versions,
-    # commands that look at a few incidents build only those, and a replay continued by
-    # a few commits pickles again only the timelines they touched.
-    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+    # Cached, a timeline keeps its states (with its problems) and its versions as two
+    # MessagePack texts of their own, decoded on first use. A cached replay then loads
+    # in a fraction of the time, the SLA engine never builds the versions, commands
+    # that look at a few incidents build only those, and a replay continued by a few
+    # commits encodes again only the timelines they touched.
+    def packed(self) -> tuple[bytes, bytes]:
+        """The states (with the problems) and the versions, encoded."""
         packed = self.__dict__
-        states = packed.get("_states") or _pack((self.states, self.problems))
-        versions = packed.get("_versions") or _pack(self.versions)
-        return _unpickle_timeline, (self.id, states, versions)
+        versions = packed.get("_versions") or _VERSIONS.encode(self.versions)
+        return self.packed_states(), versions
+
+    def packed_states(self) -> bytes:
+        """The states and problems, encoded: equal timelines give equal bytes."""
+        return self.__dict__.get("_states") or _VERSIONS.encode((self.states, self.problems))
+
+    @classmethod
+    def unpacked(cls, id: str, states: bytes, versions: bytes) -> Timeline:
+        """A timeline whose states and versions are decoded when first used."""
+        timeline = cls.__new__(cls)
+        timeline.__dict__.update(id=id, _states=states, _versions=versions)
+        return timeline
 
     def __getattr__(self, name: str) -> Any:
         # Only called for attributes not in the instance: the packed lists.
@@ -167,9 +159,9 @@ class Timeline:
         packed = attributes.get(key) if key else None
         if key and packed is not None:
             if key == "_versions":
-                attributes["versions"] = _unpack(packed)
+                attributes["versions"] = _decode(_VERSIONS_DECODER, packed)
             else:
-                attributes.update(zip(_STATES, _unpack(packed), strict=True))
+                attributes.update(zip(_STATES, _decode(_STATES_DECODER, packed), strict=True))
             attributes.pop(key, None)
         if name not in attributes:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
@@ -177,27 +169,23 @@ class Timeline:
 
 
 _STATES = ("states", "problems")
+# Data only: a decoder builds nothing but these types, whatever the bytes say.
+_VERSIONS = msgspec.msgpack.Encoder()
+_STATES_DECODER = msgspec.msgpack.Decoder(
+    tuple[list[tuple[Stamp, IncidentState | None]], list[tuple[Stamp, str]]]
+)
+_VERSIONS_DECODER = msgspec.msgpack.Decoder(list[VersionRef])
 
 
-def _pack(value: Any) -> bytes:
-    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def _unpack(data: bytes) -> Any:
+def _decode(decoder: msgspec.msgpack.Decoder[Any], data: bytes) -> Any:
     # Many small objects at once: the cyclic collector would walk them all, for nothing.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return pickle.loads(data)
+        return decoder.decode(data)
     finally:
         if enabled:
             gc.enable()
-
-
-def _unpickle_timeline(id: str, states: bytes, versions: bytes) -> Timeline:
-    timeline = Timeline.__new__(Timeline)
-    timeline.__dict__.update(id=id, _states=states, _versions=versions)
-    return timeline
 
 
 PolicyModel = SLAPolicy | Calendar | DefectPolicy
