@@ -42,7 +42,8 @@ def run_cli(monkeypatch: pytest.MonkeyPatch) -> RunCli:
 
     ``run_cli(args, cwd=None, *, env=None, input=None) -> CliResult``: ``cwd`` is the
     working folder for the run (default: unchanged); ``env`` sets environment
-    variables (``GITHUB_ACTIONS``, ``INCIDENTCTL_DEBUG`` and the ``CONFIG_VARIABLES``
+    variables (``GITHUB_ACTIONS``, ``INCIDENTCTL_DEBUG``, ``INCIDENTCTL_VERBOSE`` and the
+    ``CONFIG_VARIABLES``
     are unset unless given);
     ``input`` is what the command reads on stdin. The exit code is the one ``main()``
     passes to ``sys.exit``, so it follows the CLI's mapping of errors to exit codes.
@@ -56,7 +57,12 @@ def run_cli(monkeypatch: pytest.MonkeyPatch) -> RunCli:
         input: str | None = None,
     ) -> CliResult:
         with monkeypatch.context() as patch:
-            for name in ("GITHUB_ACTIONS", "INCIDENTCTL_DEBUG", *CONFIG_VARIABLES):
+            for name in (
+                "GITHUB_ACTIONS",
+                "INCIDENTCTL_DEBUG",
+                "INCIDENTCTL_VERBOSE",
+                *CONFIG_VARIABLES,
+            ):
                 patch.delenv(name, raising=False)
             for name, value in (env or {}).items():
                 patch.setenv(name, value)

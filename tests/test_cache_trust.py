@@ -15,7 +15,8 @@ import msgspec
 import pytest
 
 from gitrepo import Commit, Repo, build_repo, incident_yaml, sla_policy_yaml
-from incidentctl.history.cache import Header, read_header, write_file
+from incidentctl.history.cache import Header, Store, read_header, write_file
+from incidentctl.history.model import Timeline
 
 if TYPE_CHECKING:
     from conftest import CliResult, RunCli
@@ -165,3 +166,48 @@ def test_a_settled_figure_edited_in_place_is_not_believed(repo: Repo, run_cli: R
     again = sla(run_cli, repo)
     assert again.stdout == first.stdout
     assert "checksum does not match" in again.stderr
+
+
+def test_verbose_runs_say_what_the_cache_spared(repo: Repo, run_cli: RunCli) -> None:
+    def notes() -> list[str]:
+        result = run_cli(
+            ["-C", repo.path, "sla", "--format", "json", "--at", AT],
+            env={"INCIDENTCTL_VERBOSE": "1"},
+        )
+        assert result.exit_code == 0, result.stderr
+        return result.stderr.splitlines()
+
+    head = repo.head()[:12]
+    assert notes() == [
+        f"incidentctl: replay cache: no cached ancestor of {head}, 2 commits to replay"
+    ]
+    assert notes() == [f"incidentctl: replay cache: {head} is cached, no commit to replay"]
+    repo.apply(Commit("2026-11-16T10:30:00Z", files={"incidents/2026/INC-2026-0002.yaml":
+                                                     incident_yaml("INC-2026-0002")}))  # fmt: skip
+    assert notes() == [
+        f"incidentctl: replay cache: continuing from {head}, 1 new commit(s) to replay"
+    ]
+    # Without the variable, nothing but warnings.
+    assert sla(run_cli, repo).stderr == ""
+
+
+def test_a_planted_incident_history_that_does_not_decode_stops_the_run(
+    repo: Repo, run_cli: RunCli
+) -> None:
+    """Each incident's history is decoded when first used; one that a planted file made
+    undecodable (behind a valid checksum) deletes the file and stops with exit 2."""
+    first = sla(run_cli, repo)
+    store = Store(folder(repo), ("incidents", "policies"))
+    [cached] = store.cached_heads()
+    checkpoint = store.load_checkpoint(cached)
+    assert checkpoint is not None
+    incidents = checkpoint.history.incidents
+    incidents["INC-2026-0001"] = Timeline.unpacked("INC-2026-0001", b"\xc1", b"\x90")
+    store.save_checkpoint("main", checkpoint)
+    (folder(repo) / "settled.cache").unlink()
+    stopped = run_cli(["-C", repo.path, "sla", "--format", "json", "--at", AT])
+    assert stopped.exit_code == 2
+    assert "held a damaged history of INC-2026-0001: it was deleted" in stopped.stderr
+    assert "Traceback" not in stopped.stderr
+    assert not cached.file.exists()
+    assert sla(run_cli, repo).stdout == first.stdout

@@ -155,18 +155,21 @@ def cli(ctx: click.Context, root: Path | None, debug: bool) -> None:
     ctx.obj = find_root(root if root is not None else Path.cwd())
 
 
-class _Warnings(logging.Handler):
-    """Warnings of the core (a damaged cache discarded) go to stderr, one line each."""
+class _Messages(logging.Handler):
+    """The core's warnings (a damaged cache discarded) go to stderr, one line each; with
+    ``INCIDENTCTL_VERBOSE`` set, so do its notes (what the replay cache spared)."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        click.echo(f"incidentctl: warning: {record.getMessage()}", err=True)
+        level = "warning: " if record.levelno >= logging.WARNING else ""
+        click.echo(f"incidentctl: {level}{record.getMessage()}", err=True)
 
 
 def _show_warnings() -> None:
     logger = logging.getLogger("incidentctl")
-    logger.setLevel(logging.WARNING)
-    if not any(isinstance(handler, _Warnings) for handler in logger.handlers):
-        logger.addHandler(_Warnings(logging.WARNING))
+    verbose = bool(os.environ.get("INCIDENTCTL_VERBOSE"))
+    logger.setLevel(logging.INFO if verbose else logging.WARNING)
+    if not any(isinstance(handler, _Messages) for handler in logger.handlers):
+        logger.addHandler(_Messages())
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -288,7 +288,7 @@ def decode_checkpoint(file: Path, header: Header) -> Checkpoint:
     data = wire.history
     fields = {f.name: getattr(data, f.name) for f in dataclasses.fields(History)}
     fields["incidents"] = {
-        t.id: Timeline.unpacked(t.id, t.states, t.versions) for t in data.incidents
+        t.id: Timeline.unpacked(t.id, t.states, t.versions, file) for t in data.incidents
     }
     fields["policies"] = {
         (kind, name): [(stamp, _model(kind, model)) for stamp, model in versions]

@@ -8,14 +8,17 @@ when a command needs every field (``incidentctl log``).
 
 from __future__ import annotations
 
+import contextlib
 import gc
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import msgspec
 
 from incidentctl.model import RCA, Calendar, DefectPolicy, Incident, SLAPolicy
+from incidentctl.problems import UsageError
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,10 +149,13 @@ class Timeline:
         return self.__dict__.get("_states") or _VERSIONS.encode((self.states, self.problems))
 
     @classmethod
-    def unpacked(cls, id: str, states: bytes, versions: bytes) -> Timeline:
-        """A timeline whose states and versions are decoded when first used."""
+    def unpacked(
+        cls, id: str, states: bytes, versions: bytes, source: Path | None = None
+    ) -> Timeline:
+        """A timeline whose states and versions are decoded when first used; ``source``
+        is the cache file they come from, deleted if they turn out not to decode."""
         timeline = cls.__new__(cls)
-        timeline.__dict__.update(id=id, _states=states, _versions=versions)
+        timeline.__dict__.update(id=id, _states=states, _versions=versions, _source=source)
         return timeline
 
     def __getattr__(self, name: str) -> Any:
@@ -158,10 +164,14 @@ class Timeline:
         key = "_versions" if name == "versions" else "_states" if name in _STATES else None
         packed = attributes.get(key) if key else None
         if key and packed is not None:
-            if key == "_versions":
-                attributes["versions"] = _decode(_VERSIONS_DECODER, packed)
-            else:
-                attributes.update(zip(_STATES, _decode(_STATES_DECODER, packed), strict=True))
+            try:
+                if key == "_versions":
+                    attributes["versions"] = _decode(_VERSIONS_DECODER, packed)
+                else:
+                    decoded = _decode(_STATES_DECODER, packed)
+                    attributes.update(zip(_STATES, decoded, strict=True))
+            except (msgspec.DecodeError, msgspec.ValidationError, ValueError):
+                raise _damaged(attributes.get("_source"), self.id) from None
             attributes.pop(key, None)
         if name not in attributes:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
@@ -175,6 +185,18 @@ _STATES_DECODER = msgspec.msgpack.Decoder(
     tuple[list[tuple[Stamp, IncidentState | None]], list[tuple[Stamp, str]]]
 )
 _VERSIONS_DECODER = msgspec.msgpack.Decoder(list[VersionRef])
+
+
+def _damaged(source: Path | None, incident_id: str) -> UsageError:
+    """A cached timeline whose parts do not decode: only a file made to look valid gets
+    this far (the checksum held), so the file goes and the run stops without a figure."""
+    if source is not None:
+        with contextlib.suppress(OSError):
+            source.unlink()
+    return UsageError(
+        f"the replay cache file {source} held a damaged history of {incident_id}: it was "
+        "deleted (a cache file is never trusted); run the command again to replay anew"
+    )
 
 
 def _decode(decoder: msgspec.msgpack.Decoder[Any], data: bytes) -> Any:
