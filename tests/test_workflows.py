@@ -183,3 +183,28 @@ def test_the_pre_commit_hook() -> None:
         assert files.search(path), path
     for path in ("src/incidentctl/cli/main.py", "docs/incidents/x.yaml", "incidents/notes.md"):
         assert not files.search(path), path
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["incidents-pr.yml", "incidents-watch.yml", "incidents-dashboard.yml", "incidents-defects.yml"],
+)
+def test_jobs_that_replay_history_keep_the_cache_of_their_ref_or_main(name: str) -> None:
+    """Keyed by ref and head; restored from the same ref, else main, never elsewhere: a
+    pull request's cache can reach only that pull request's runs (docs/decisions.md)."""
+    document = by_name(name)
+    [cache] = uses(document, "actions/cache")
+    settings = cache["with"]
+    assert settings["path"] == ".git/incidentctl"
+    prefix = "incidentctl-replay-${{ runner.os }}-"
+    assert settings["key"] == prefix + "${{ github.ref }}-${{ github.sha }}"
+    assert settings["restore-keys"].splitlines() == [
+        prefix + "${{ github.ref }}-",
+        prefix + "refs/heads/main-",
+    ]
+    order = [s.get("uses", s.get("run", "")) for s in steps(document)]
+    first_run = next(i for i, s in enumerate(order) if "incidentctl " in s)
+    assert order.index(cache["uses"]) < first_run  # restored before any replay
+    for job in document["jobs"].values():
+        if any("incidentctl " in s.get("run", "") for s in job.get("steps", [])):
+            assert job["env"]["INCIDENTCTL_VERBOSE"] == "1"  # the log shows what was replayed
