@@ -127,6 +127,7 @@ class IssueRecord:
     labels: list[str]
     pull: bool = False
     state: str = "open"
+    locked: bool = False
     state_reason: str | None = None
     closed_at: str | None = None
     created_at: str = field(default_factory=_now)
@@ -387,6 +388,8 @@ class FakeGitHub(ContractFake):
         issue = self._issue(match)
         if issue is None:
             return _error(404, "Not Found")
+        if issue.locked:
+            return _error(403, "Unable to create comment because issue is locked.")
         body = request.get_json()["body"]
         if len(body) > 65_536:
             return _error(422, "body is too long (maximum is 65536 characters)")
@@ -492,8 +495,8 @@ class FakeGitHub(ContractFake):
             "assignee": None,
             "assignees": [],
             "milestone": None,
-            "locked": False,
-            "active_lock_reason": None,
+            "locked": issue.locked,
+            "active_lock_reason": "too heated" if issue.locked else None,
             "comments": len(self.comments_on(issue.repo, issue.number)),
             "closed_at": issue.closed_at,
             "created_at": issue.created_at,

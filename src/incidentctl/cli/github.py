@@ -9,11 +9,16 @@ from __future__ import annotations
 import os
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from incidentctl.cli.main import TIMESTAMP, branch_option, now_or, settings
 from incidentctl.github.comment import DEFAULT_BOT_LOGIN
+
+if TYPE_CHECKING:
+    from incidentctl.github.watch import Action
+    from incidentctl.trackers.github import GitHub
 
 BOT_LOGIN_HELP = (
     "The login the workflow's token posts as; only its comments count [default: "
@@ -92,7 +97,7 @@ def watch(
     from incidentctl.history.replay import replay
     from incidentctl.problems import UsageError
     from incidentctl.sla.engine import evaluate
-    from incidentctl.trackers.github import GitHub, server_url_from
+    from incidentctl.trackers.github import GitHub, GitHubError, server_url_from
 
     name = repo or os.environ.get("GITHUB_REPOSITORY") or settings().github_repository
     if not name:
@@ -103,31 +108,58 @@ def watch(
     links = sla_watch.Links(
         server_url_from(os.environ), name, board.commit, sla_watch.incident_paths(history)
     )
+    failures: dict[str, str] = {}
     with GitHub.from_env(name) as github:
         tracking = sla_watch.tracking_issues(github.labelled(sla_watch.TRACKING_LABEL))
         wanted = {c.incident.id for c in sla_watch.crossings(board, policies)}
         posted: set[str] = set()
         for incident_id in sorted(wanted & tracking.keys()):
-            comments = github.comments(tracking[incident_id].number)
+            try:
+                comments = github.comments(tracking[incident_id].number)
+            except GitHubError as error:
+                failures[incident_id] = str(error)
+                continue
             posted |= sla_watch.posted_keys(comments, bot_login)
         actions = sla_watch.plan(board, policies, tracking, posted, links)
         numbers = {incident_id: issue.number for incident_id, issue in tracking.items()}
+        # Each incident on its own: one that GitHub refuses (a locked issue, an issue
+        # deleted meanwhile) never keeps the others' warnings from being posted.
         for action in actions:
+            if action.incident in failures:
+                continue
             line = sla_watch.describe(action)
             if dry_run:
                 click.echo(f"would {line}")
                 continue
-            if isinstance(action, sla_watch.OpenIssue):
-                issue = github.create(action.title, action.body, action.labels)
-                numbers[action.incident] = issue.number
-                line = f"{action.incident}: opened tracking issue {issue.url}"
-            elif isinstance(action, sla_watch.PostComment):
-                posted_comment = github.comment(numbers[action.incident], action.body)
-                line = f"{line}: {posted_comment.url}"
-            else:
-                state = "closed" if isinstance(action, sla_watch.CloseIssue) else "open"
-                github.set_state(action.number, state)
+            try:
+                line = _carry_out(github, action, numbers) or line
+            except GitHubError as error:
+                failures[action.incident] = str(error)
+                continue
             click.echo(line)
-    if not actions:
+    if not actions and not failures:
         click.echo(f"nothing to post ({len(board.incidents)} incident(s) on {ref})")
+    if failures:
+        touched = {a.incident for a in actions} | failures.keys()
+        listed = "\n".join(f"  {incident}: {text}" for incident, text in sorted(failures.items()))
+        raise GitHubError(
+            f"{len(failures)} of {len(touched)} incident(s) failed; the others were handled, "
+            f"and the next run retries these:\n{listed}"
+        )
     return 0
+
+
+def _carry_out(github: GitHub, action: Action, numbers: dict[str, int]) -> str | None:
+    """Do one planned action; the line to print, when it says more than the plan's."""
+    from incidentctl.github import watch as sla_watch
+
+    if isinstance(action, sla_watch.OpenIssue):
+        issue = github.create(action.title, action.body, action.labels)
+        numbers[action.incident] = issue.number
+        return f"{action.incident}: opened tracking issue {issue.url}"
+    if isinstance(action, sla_watch.PostComment):
+        posted_comment = github.comment(numbers[action.incident], action.body)
+        return f"{sla_watch.describe(action)}: {posted_comment.url}"
+    state = "closed" if isinstance(action, sla_watch.CloseIssue) else "open"
+    github.set_state(action.number, state)
+    return None

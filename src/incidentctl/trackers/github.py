@@ -333,11 +333,21 @@ class GitHub:
         data = error.data
         message = str(data.get("message", "")) if isinstance(data, dict) else ""
         said = f": {message[:200]}" if message else ""
+        reasons = _reasons(data)
+        if reasons:
+            said += f" ({'; '.join(reasons)[:300]})"
         limited = "rate limit" in message.lower()
         if status == 401:
             hint = "GITHUB_TOKEN was refused: pass a valid token for this repository"
         elif status == 429 or (status == 403 and limited):
             hint = "GitHub's rate limit was reached and retries ran out: rerun the job later"
+        elif status == 403 and "locked" in message.lower():
+            number = re.search(r"#(\d+)", what)
+            which = f"#{number.group(1)}" if number else "the issue"
+            hint = (
+                f"{which} is locked, and the workflow's token cannot comment on a locked "
+                f"issue: unlock it on GitHub ({self.repo}), or nothing more is posted there"
+            )
         elif status == 403:
             hint = (
                 "the token may not do this: grant the job the permissions it needs "
@@ -355,9 +365,26 @@ class GitHub:
                 f"GitHub kept failing after {self.pacing.retries + 1} attempts and may be "
                 f"having an outage ({STATUS_PAGE}): rerun the job later"
             )
+        elif status == 422:
+            hint = "GitHub refused what was sent: fix it where it comes from, then rerun"
         else:
             hint = "GitHub refused the request"
         raise GitHubError(f"GitHub: {what}: HTTP {status}{said}; {hint}") from None
+
+
+def _reasons(data: object) -> list[str]:
+    """GitHub's own reasons for a refusal: the ``errors`` of a validation failure."""
+    errors = data.get("errors") if isinstance(data, dict) else None
+    found = []
+    for item in errors if isinstance(errors, list) else []:
+        if isinstance(item, dict):
+            text = item.get("message") or " ".join(
+                str(item[k]) for k in ("field", "code") if item.get(k)
+            )
+            found.append(str(text))
+        elif isinstance(item, str):
+            found.append(item)
+    return found
 
 
 def _comment(comment: IssueComment) -> Comment:
