@@ -58,6 +58,7 @@ BOT = "github-actions[bot]"
 TOKEN = "ghs_fake-token-0123456789"
 HTML = "https://github.example"
 MAX_PER_PAGE = 100
+DOCS = "https://docs.github.com/rest"
 
 # Statuses GitHub may answer on any endpoint, with the description's shared responses.
 _SHARED_ERRORS = {
@@ -346,6 +347,10 @@ class FakeGitHub(ContractFake):
 
     def _create_issue(self, request: Request, match: re.Match[str], login: str) -> Response:
         repo, data = match.group(1), request.get_json()
+        if len(str(data["title"])) > 256:
+            return _json({"message": "Validation Failed", "documentation_url": DOCS, "errors": [
+                {"resource": "Issue", "code": "custom", "field": "title",
+                 "message": "title is too long (maximum is 256 characters)"}]}, 422)  # fmt: skip
         labels = [] if self.drop_labels else [_label_name(x) for x in data.get("labels", [])]
         number = 1 + max((n for r, n in self.issues if r == repo), default=0)
         issue = IssueRecord(repo, number, str(data["title"]), data.get("body") or "", login, labels)
@@ -543,7 +548,7 @@ def _json(data: Any, status: int = 200) -> Response:
 
 
 def _error(status: int, message: str) -> Response:
-    return _json({"message": message, "documentation_url": "https://docs.github.com/rest"}, status)
+    return _json({"message": message, "documentation_url": DOCS}, status)
 
 
 def _explain(error: BaseException) -> str:

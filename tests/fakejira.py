@@ -262,6 +262,9 @@ class FakeJira(ContractFake):
         if not (isinstance(description, dict) and description.get("type") == "doc"):
             return _json({"errorMessages": [], "errors": {"description": "Operation value must "
                           "be an Atlassian Document"}}, 400)  # fmt: skip
+        refused = _refused(fields)
+        if refused:
+            return _json({"errorMessages": [], "errors": refused}, 400)
         self._next += 1
         number = 1 + sum(1 for i in self.issues.values() if i.project == project)
         issue = JiraRecord(
@@ -307,3 +310,17 @@ def _json(data: Any, status: int = 200) -> Response:
 
 def _error(status: int, message: str) -> Response:
     return _json({"errorMessages": [message], "errors": {}}, status)
+
+
+def _refused(fields: dict[str, Any]) -> dict[str, str]:
+    """What Jira refuses in the fields of a new issue, by field, in its own words."""
+    errors = {}
+    summary = str(fields.get("summary", ""))
+    if "\n" in summary or "\r" in summary:
+        errors["summary"] = "The summary is invalid because it contains newline characters."
+    elif len(summary) > 255:
+        errors["summary"] = "Summary must be less than 255 characters."
+    for label in fields.get("labels") or []:
+        if re.search(r"\s", str(label)):
+            errors["labels"] = f"The label '{label}' contains spaces which is invalid."
+    return errors

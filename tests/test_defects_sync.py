@@ -497,3 +497,25 @@ def test_rate_limits_that_outlast_the_retries_are_reported(
     assert result.exit_code == 1
     message = str(items(result)["INC-2026-0042/payment-timeout"]["message"])
     assert "HTTP 429" in message and "rate limit" in message
+
+
+def test_a_tracker_refusing_an_item_is_reported_with_its_own_reason(
+    tmp_path: Path, run_cli: RunCli, github: FakeGitHub, jira: FakeJira
+) -> None:
+    defects = [
+        {**DEFECTS[0], "title": "Payments time out\nafter 30s"},
+        {**DEFECTS[1], "title": "The portal answers 500 " + "on retry " * 40},
+    ]
+    repo, _ = remote_and_clone(
+        tmp_path, {INC: incident_yaml("INC-2026-0042", severity="SEV1", defects=defects)}
+    )
+    result = sync(run_cli, repo, env(repo, github, jira))
+    assert result.exit_code == 1
+    found = items(result)
+    github_said = str(found["INC-2026-0042/portal-500"]["message"])
+    assert "HTTP 422" in github_said
+    assert "title is too long (maximum is 256 characters)" in github_said
+    jira_said = str(found["INC-2026-0042/payment-timeout"]["message"])
+    assert "HTTP 400" in jira_said and "contains newline characters" in jira_said
+    assert creates(github, jira) == (0, 0)
+    assert "Traceback" not in result.stderr

@@ -20,6 +20,7 @@ from incidentctl.rules import (
     resolution_required,
     sla_policy_match,
     status_transition,
+    tracker_fields,
     unique_name,
     updates_order,
     workaround_required,
@@ -40,6 +41,7 @@ REGISTRY: tuple[Rule, ...] = (
     defect_keys.RULE,
     rca_published.RULE,
     defect_route.RULE,
+    tracker_fields.RULE,
     # history rules: they compare with the audited branch and need its replay
     status_transition.RULE,
     closed_immutable.RULE,

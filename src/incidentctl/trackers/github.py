@@ -253,7 +253,8 @@ class GitHub:
         return next((i for i in self.labelled(label) if marker in i.body), None)
 
     def create(self, title: str, body: str, labels: Sequence[str]) -> TrackedIssue:
-        with self._calling(f"opening the issue {title!r}"):
+        shown = title if len(title) <= 80 else title[:79] + "…"
+        with self._calling(f"opening the issue {shown!r}"):
             issue = self._issue(self._repo.create_issue(title, body, labels=list(labels)))
         missing = [name for name in labels if name not in issue.labels]
         if missing:
