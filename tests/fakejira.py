@@ -47,6 +47,7 @@ CONTRACTS = Path(__file__).parent / "contracts"
 SUBSET = CONTRACTS / "jira-platform-v3-subset.json"
 FULL = CONTRACTS / "jira-platform-v3.json"
 USER = "bot@example.com"
+ACCOUNT = "5b10a2844c20165700ede21b"  # USER's account id
 TOKEN = "jira-fake-token-0123456789"
 ERROR_REF = {"$ref": "#/components/schemas/ErrorCollection"}
 _ERRORS = ("400", "401", "403", "404", "429", "500", "502", "503")
@@ -214,6 +215,8 @@ class FakeJira(ContractFake):
         path = request.path
         if request.method == "POST" and path == "/rest/api/3/issue":
             return self._create(request.get_json())
+        if request.method == "GET" and path == "/rest/api/3/myself":
+            return _json(user_json(self.base, ACCOUNT, "incidentctl bot", USER))
         if request.method == "POST" and path == "/rest/api/3/search/jql":
             return self._search(request.get_json())
         commented = re.match(r"^/rest/api/3/issue/([A-Z][A-Z0-9_]*-\d+|\d+)/comment$", path)
@@ -267,8 +270,9 @@ class FakeJira(ContractFake):
             return _json({"errorMessages": [], "errors": refused}, 400)
         self._next += 1
         number = 1 + sum(1 for i in self.issues.values() if i.project == project)
+        creator = user_json(self.base, ACCOUNT, "incidentctl bot", USER)
         issue = JiraRecord(
-            self._next, f"{project}-{number}", project, dict(fields),
+            self._next, f"{project}-{number}", project, {**fields, "creator": creator},
             {p["key"]: p["value"] for p in data.get("properties") or []}, not self.lagging,
         )  # fmt: skip
         self.issues[issue.id] = issue
@@ -302,6 +306,21 @@ class FakeJira(ContractFake):
             "self": f"{self.base}/rest/api/3/issue/{issue.id}",
             "fields": {name: issue.fields.get(name) for name in wanted if name != "id"},
         }
+
+
+def user_json(base: str, account: str, name: str, email: str | None = None) -> dict[str, Any]:
+    """A user as Jira Cloud shows one (the e-mail address only where it is visible)."""
+    data: dict[str, Any] = {
+        "self": f"{base}/rest/api/3/user?accountId={account}",
+        "accountId": account,
+        "accountType": "atlassian",
+        "active": True,
+        "displayName": name,
+        "timeZone": "UTC",
+    }
+    if email is not None:
+        data["emailAddress"] = email
+    return data
 
 
 def _json(data: Any, status: int = 200) -> Response:

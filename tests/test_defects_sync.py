@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 import pytest
 from pytest_httpserver import HTTPServer
 
+from fakegithub import BOT, FakeGitHub
 from fakegithub import TOKEN as GITHUB_TOKEN
-from fakegithub import FakeGitHub
+from fakejira import ACCOUNT, FakeJira, JiraRecord, user_json
 from fakejira import TOKEN as JIRA_TOKEN
-from fakejira import FakeJira, JiraRecord
 from gitrepo import Commit, Repo, build_repo, document_yaml, incident_yaml, rca_yaml
 
 if TYPE_CHECKING:
@@ -323,14 +323,12 @@ def test_tickets_marked_as_duplicates_are_never_picked(
     tmp_path: Path, run_cli: RunCli, github: FakeGitHub, jira: FakeJira
 ) -> None:
     marker = "<!-- incidentctl:defect INC-2026-0042/portal-500 -->"
-    github.add_issue(PORTAL, body=marker, state="closed",
+    github.add_issue(PORTAL, body=marker, state="closed", login=BOT,
                      labels=["incident-defect", "bug", "incidentctl-duplicate"])  # fmt: skip
-    github.add_issue(PORTAL, body=marker, labels=["incident-defect", "bug"])
+    github.add_issue(PORTAL, body=marker, labels=["incident-defect", "bug"], login=BOT)
     label = "incidentctl-INC-2026-0042-payment-timeout"
     for number, labels in ((1, [label, "incidentctl-duplicate"]), (2, [label])):
-        jira.issues[10000 + number] = JiraRecord(
-            10000 + number, f"PAY-{number}", "PAY", {"labels": labels}, {}, True
-        )
+        plant(jira, number, labels)
     repo, _ = remote_and_clone(tmp_path)
     result = sync(run_cli, repo, env(repo, github, jira))
     assert result.exit_code == 0, result.stdout + result.stderr
@@ -338,6 +336,31 @@ def test_tickets_marked_as_duplicates_are_never_picked(
     assert creates(github, jira) == (0, 0)
     text = (repo.path / INC).read_text(encoding="utf-8")
     assert "tracker: jira:PAY-2" in text and "tracker: github:acme/portal#2" in text
+
+
+def plant(jira: FakeJira, number: int, labels: list[str], account: str = ACCOUNT) -> None:
+    """An issue in the fake Jira, indexed, created by ``account``."""
+    creator = user_json(jira.base, account, "someone")
+    fields = {"labels": labels, "creator": creator}
+    jira.issues[10000 + number] = JiraRecord(10000 + number, f"PAY-{number}", "PAY", fields, {},
+                                             True)  # fmt: skip
+
+
+def test_tickets_planted_by_someone_else_are_never_picked(
+    tmp_path: Path, run_cli: RunCli, github: FakeGitHub, jira: FakeJira
+) -> None:
+    marker = "<!-- incidentctl:defect INC-2026-0042/portal-500 -->"
+    github.add_issue(PORTAL, body=marker, state="closed", login="mallory",
+                     labels=["incident-defect", "bug"])  # fmt: skip
+    plant(jira, 1, ["incidentctl-INC-2026-0042-payment-timeout"], account="557058:mallory")
+    repo, _ = remote_and_clone(tmp_path)
+    result = sync(run_cli, repo, env(repo, github, jira))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert {i["outcome"] for i in items(result).values()} == {"created"}
+    assert creates(github, jira) == (1, 1)
+    text = (repo.path / INC).read_text(encoding="utf-8")
+    assert "tracker: jira:PAY-2" in text and "tracker: github:acme/portal#2" in text
+    assert github.issues[PORTAL, 2].login == BOT
 
 
 def test_rca_actions_of_type_fix_or_prevent_are_tracked(

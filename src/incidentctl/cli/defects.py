@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from incidentctl.cli.main import TIMESTAMP, branch_option, now_or, settings
+from incidentctl.github.comment import DEFAULT_BOT_LOGIN
 
 
 @click.group("defects")
@@ -32,6 +33,12 @@ def command() -> None:
 @click.option("--repo", default=None, help="owner/repo of this repository, for links back "
               "to the files (default: $GITHUB_REPOSITORY).")  # fmt: skip
 @click.option(
+    "--bot-login",
+    default=None,
+    help="The login GITHUB_TOKEN opens issues as; only its issues are tickets [default: "
+    f"bot_login of incidentctl.yaml or INCIDENTCTL_BOT_LOGIN, else {DEFAULT_BOT_LOGIN}].",
+)
+@click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
 @click.pass_obj
@@ -44,6 +51,7 @@ def sync(
     remote: str,
     branch: str,
     repo: str | None,
+    bot_login: str | None,
     fmt: str,
 ) -> int:
     """Find or create one ticket per defect and open fix/prevent action; write it back."""
@@ -74,7 +82,8 @@ def sync(
     environment = dict(os.environ)
     if configured.jira_url and not environment.get("JIRA_URL"):
         environment["JIRA_URL"] = configured.jira_url  # the secret's value wins
-    options = Options(root, environment, dry_run, push, remote, branch, blob_url)
+    bot = bot_login or configured.bot_login or DEFAULT_BOT_LOGIN
+    options = Options(root, environment, dry_run, push, remote, branch, blob_url, bot_login=bot)
     result = sync(planned, options)
     click.echo(report.render(result, as_of, fmt=fmt, dry_run=dry_run))
     return 1 if result.failed else 0

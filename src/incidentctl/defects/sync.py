@@ -40,6 +40,7 @@ from incidentctl.defects.plan import DEFECT_LABEL, Planned, marker, marker_label
 from incidentctl.edit import gitops
 from incidentctl.edit.patch import Patch, PatchError
 from incidentctl.fsutil import atomic_write
+from incidentctl.github.comment import DEFAULT_BOT_LOGIN
 from incidentctl.history.git import Git
 from incidentctl.problems import IncidentctlError, UsageError
 from incidentctl.trackers import TrackedIssue
@@ -192,6 +193,7 @@ class Options:
     remote: str = "origin"
     branch: str = "main"
     blob_url: str | None = None  # https://github.com/o/r/blob/main: links back to the files
+    bot_login: str = DEFAULT_BOT_LOGIN  # only GitHub issues it opened are the items' tickets
 
 
 def sync(planned: Sequence[Planned], options: Options) -> SyncResult:
@@ -263,7 +265,15 @@ def _github(item: Planned, repo: str, clients: Clients, options: Options) -> tup
     wanted = hidden_marker(item)
 
     def marked(listed: Sequence[TrackedIssue]) -> list[TrackedIssue]:
-        return [i for i in listed if wanted in i.body and DUPLICATE_LABEL not in i.labels]
+        # The marker and the label are public: anyone who can open an issue could plant
+        # one. Only the bot's own issues are tickets.
+        return [
+            i
+            for i in listed
+            if wanted in i.body
+            and DUPLICATE_LABEL not in i.labels
+            and i.author == options.bot_login
+        ]
 
     found = marked(clients.labelled(repo))
     if found:
@@ -304,7 +314,12 @@ def _jira(
 
     def marked() -> list[JiraIssue]:
         found = jira.search(jql, reconcile=journal.ids.get(label, ()))
-        return [i for i in found if label in i.labels and DUPLICATE_LABEL not in i.labels]
+        me = jira.myself()  # anyone may add a label: only JIRA_USER's own issues count
+        return [
+            i
+            for i in found
+            if label in i.labels and DUPLICATE_LABEL not in i.labels and i.creator == me
+        ]
 
     mine = marked()
     if mine:

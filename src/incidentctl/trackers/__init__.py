@@ -26,6 +26,7 @@ class TrackedIssue:
     title: str
     body: str
     labels: tuple[str, ...] = ()
+    author: str | None = None  # the login that opened it
 
 
 @dataclass(frozen=True, slots=True)

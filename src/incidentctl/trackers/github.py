@@ -298,6 +298,7 @@ class GitHub:
             title=issue.title,
             body=issue.body or "",
             labels=tuple(label.name for label in issue.labels),
+            author=issue.user.login if issue.user is not None else None,
         )
 
     # -- errors ---------------------------------------------------------------

@@ -53,6 +53,7 @@ class JiraIssue:
     url: str
     labels: tuple[str, ...] = ()
     due: date | None = None
+    creator: str | None = None  # the account id that created it
 
     @property
     def ref(self) -> str:
@@ -110,6 +111,7 @@ class Jira:
         self._session = requests.Session()
         self._session.auth = (user, token)
         self._session.headers.update({"Accept": "application/json"})
+        self._account: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Jira:
@@ -154,7 +156,7 @@ class Jira:
         """Issues matching ``jql`` (at most ``limit``), with ``reconcile`` ids checked too."""
         body: dict[str, Any] = {
             "jql": jql,
-            "fields": ["labels", "duedate"],
+            "fields": ["labels", "duedate", "creator"],
             "maxResults": limit,
         }
         if reconcile:
@@ -188,7 +190,22 @@ class Jira:
         what = f"creating an issue in {project}"
         data = self._call("POST", "/rest/api/3/issue", what, json=body, idempotent=False)
         key = str(data.get("key", ""))
-        return JiraIssue(str(data.get("id", "")), key, self.browse(key), tuple(labels), due)
+        return JiraIssue(
+            str(data.get("id", "")), key, self.browse(key), tuple(labels), due, self._account
+        )
+
+    def myself(self) -> str:
+        """The account id of JIRA_USER: the identity whose issues the sync trusts."""
+        if self._account is None:
+            data = self._call("GET", "/rest/api/3/myself", "reading JIRA_USER's account")
+            account = data.get("accountId")
+            if not isinstance(account, str) or not account:
+                raise JiraError(
+                    "Jira: reading JIRA_USER's account: the answer has no accountId; is "
+                    "JIRA_URL the Jira site (https://your-domain.atlassian.net)?"
+                )
+            self._account = account
+        return self._account
 
     def get(self, key: str) -> JiraIssue:
         path = f"/rest/api/3/issue/{quote(key)}"
@@ -221,9 +238,12 @@ class Jira:
         due_text = fields.get("duedate")
         due = date.fromisoformat(due_text) if isinstance(due_text, str) and due_text else None
         key = str(data.get("key", ""))
+        creator = fields.get("creator")
+        account = creator.get("accountId") if isinstance(creator, dict) else None
         return JiraIssue(
-            str(data.get("id", "")), key, self.browse(key), tuple(fields.get("labels") or ()), due
-        )
+            str(data.get("id", "")), key, self.browse(key), tuple(fields.get("labels") or ()),
+            due, account if isinstance(account, str) else None,
+        )  # fmt: skip
 
     def _call(
         self,
