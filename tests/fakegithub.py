@@ -59,6 +59,7 @@ TOKEN = "ghs_fake-token-0123456789"
 HTML = "https://github.example"
 MAX_PER_PAGE = 100
 DOCS = "https://docs.github.com/rest"
+HEAD_SHA = "0123456789abcdef0123456789abcdef01234567"
 
 # Statuses GitHub may answer on any endpoint, with the description's shared responses.
 _SHARED_ERRORS = {
@@ -129,6 +130,9 @@ class IssueRecord:
     pull: bool = False
     state: str = "open"
     locked: bool = False
+    head_repo: str = ""  # a pull request's head repository (its fork, or the repository)
+    head_sha: str = ""
+    head_ref: str = "fix-ack"
     state_reason: str | None = None
     closed_at: str | None = None
     created_at: str = field(default_factory=_now)
@@ -174,6 +178,7 @@ class FakeGitHub(ContractFake):
             ("GET", re.compile(issues + r"/(\d+)/comments$"), self._list_comments),
             ("POST", re.compile(issues + r"/(\d+)/comments$"), self._add_comment),
             ("GET", re.compile(issues + r"/comments/(\d+)$"), self._get_comment),
+            ("GET", re.compile(r"^/repos/([^/]+/[^/]+)/pulls/(\d+)$"), self._get_pull),
             ("PATCH", re.compile(issues + r"/comments/(\d+)$"), self._edit_comment),
         ]
         server.expect_request(re.compile(".*")).respond_with_handler(self.handle)
@@ -212,8 +217,18 @@ class FakeGitHub(ContractFake):
             )
             return number
 
-    def add_pull_request(self, repo: str, title: str = "Acknowledge the incident") -> int:
-        return self.add_issue(repo, title, "", login="contributor", pull=True)
+    def add_pull_request(
+        self,
+        repo: str,
+        title: str = "Acknowledge the incident",
+        *,
+        head_repo: str | None = None,
+        head_sha: str = HEAD_SHA,
+    ) -> int:
+        number = self.add_issue(repo, title, "", login="contributor", pull=True)
+        self.issues[repo, number].head_repo = head_repo or repo
+        self.issues[repo, number].head_sha = head_sha
+        return number
 
     def add_comment(self, repo: str, number: int, body: str, login: str = "octocat") -> int:
         with self._lock:
@@ -363,6 +378,12 @@ class FakeGitHub(ContractFake):
     def _get_issue(self, request: Request, match: re.Match[str], login: str) -> Response:
         issue = self._issue(match)
         return _json(self._issue_json(issue)) if issue else _error(404, "Not Found")
+
+    def _get_pull(self, request: Request, match: re.Match[str], login: str) -> Response:
+        issue = self._issue(match)
+        if issue is None or not issue.pull:
+            return _error(404, "Not Found")
+        return _json(self._pull_json(issue))
 
     def _edit_issue(self, request: Request, match: re.Match[str], login: str) -> Response:
         issue = self._issue(match)
@@ -522,6 +543,43 @@ class FakeGitHub(ContractFake):
             }
         return data
 
+    def _repo_json(self, full_name: str) -> dict[str, Any]:
+        owner, name = full_name.split("/")
+        api = f"{self.base}/repos/{full_name}"
+        data = _instance("repository")
+        data.update(
+            {key: f"{api}/{key.removesuffix('_url')}" for key in data if key.endswith("_url")}
+        )
+        data.update(
+            id=sum(map(ord, full_name)), node_id=f"R_{full_name}", name=name,
+            full_name=full_name, owner=self._user_json(owner), url=api,
+            html_url=f"{HTML}/{full_name}", fork=owner != "acme", default_branch="main",
+        )  # fmt: skip
+        return data
+
+    def _pull_json(self, issue: IssueRecord) -> dict[str, Any]:
+        api = f"{self.base}/repos/{issue.repo}/pulls/{issue.number}"
+        html = f"{HTML}/{issue.repo}/pull/{issue.number}"
+        data = _instance("pull-request")
+        data.update(
+            {key: f"{api}/{key.removesuffix('_url')}" for key in data if key.endswith("_url")}
+        )
+        head_owner = issue.head_repo.split("/")[0]
+        data.update(
+            id=600_000 + issue.number, node_id=f"PR_{issue.repo}_{issue.number}", url=api,
+            html_url=html, diff_url=f"{html}.diff", patch_url=f"{html}.patch",
+            number=issue.number, state=issue.state, title=issue.title, body=issue.body,
+            user=self._user_json(issue.login), created_at=issue.created_at,
+            updated_at=issue.updated_at, closed_at=issue.closed_at, labels=[],
+            head={"label": f"{head_owner}:{issue.head_ref}", "ref": issue.head_ref,
+                  "sha": issue.head_sha, "repo": self._repo_json(issue.head_repo),
+                  "user": self._user_json(head_owner)},
+            base={"label": f"{issue.repo.split('/')[0]}:main", "ref": "main",
+                  "sha": "f" * 40, "repo": self._repo_json(issue.repo),
+                  "user": self._user_json(issue.repo.split("/")[0])},
+        )  # fmt: skip
+        return data
+
     def _comment_json(self, comment: CommentRecord) -> dict[str, Any]:
         issue = self.issues[comment.repo, comment.number]
         kind = "pull" if issue.pull else "issues"
@@ -537,6 +595,41 @@ class FakeGitHub(ContractFake):
             "issue_url": f"{self.base}/repos/{comment.repo}/issues/{comment.number}",
             "author_association": "NONE" if comment.login != BOT else "CONTRIBUTOR",
         }
+
+
+def _instance(name: str) -> dict[str, Any]:
+    """The smallest value GitHub's schema ``name`` allows: its required fields, each with a
+    placeholder of its type (null where the schema allows it); callers set what matters."""
+    schemas = _description()["components"]["schemas"]
+
+    def build(schema: dict[str, Any]) -> Any:
+        if "$ref" in schema:
+            return build(schemas[schema["$ref"].rsplit("/", 1)[-1]])
+        if schema.get("nullable"):
+            return None
+        for combined in ("allOf", "anyOf", "oneOf"):
+            if combined in schema:
+                return build(schema[combined][0])
+        if "enum" in schema:
+            return schema["enum"][0]
+        kind = schema.get("type")
+        if kind == "object" or "properties" in schema:
+            props = schema.get("properties", {})
+            return {key: build(props.get(key, {})) for key in schema.get("required", [])}
+        if kind == "array":
+            return []
+        if kind == "integer" or kind == "number":
+            return 0
+        if kind == "boolean":
+            return False
+        if schema.get("format") == "date-time":
+            return _now()
+        if schema.get("format") == "uri":
+            return f"{HTML}/placeholder"
+        return ""
+
+    built: dict[str, Any] = build(schemas[name])
+    return built
 
 
 def _label_name(value: Any) -> str:

@@ -67,6 +67,15 @@ def comment(folder: Path, event_path: Path | None, repo: str | None, bot_login: 
     name = sticky.repository(repo, os.environ, event)
     body = sticky.sticky_body(artifact.body, sticky.summary_url(event))
     with GitHub.from_env(name) as github:
+        if event is not None:
+            head_sha, head_repo = github.pull_request_head(number)
+            if not sticky.same_head(number, event, head_sha, head_repo):
+                click.echo(
+                    f"{name}#{number}: skipped: the pull request's head is now "
+                    f"{head_sha[:12]}, not the commit this run checked; the run for "
+                    "the newer commit posts the comment"
+                )
+                return 0
         planned = sticky.plan_sticky(github.comments(number), body, bot_login)
         if planned.action == "create":
             done = github.comment(number, planned.body)

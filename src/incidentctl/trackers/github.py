@@ -239,6 +239,15 @@ class GitHub:
             found.edit(body)
             return _comment(found)
 
+    # -- pull requests --------------------------------------------------------
+
+    def pull_request_head(self, number: int) -> tuple[str, str | None]:
+        """The head commit of pull request ``number`` and the repository it comes from
+        (None when that repository was deleted)."""
+        with self._calling(f"reading pull request #{number}"):
+            head = self._repo.get_pull(number).head
+            return head.sha, head.repo.full_name if head.repo is not None else None
+
     # -- issues ---------------------------------------------------------------
 
     def labelled(self, label: str) -> list[TrackedIssue]:
