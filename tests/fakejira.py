@@ -101,6 +101,7 @@ class JiraRecord:
     fields: dict[str, Any]
     properties: dict[str, Any]
     indexed: bool
+    created: float = field(default_factory=time.monotonic)
 
 
 class FakeJira(ContractFake):
@@ -113,6 +114,10 @@ class FakeJira(ContractFake):
         self.failures: deque[Failure] = deque()
         self.exchanges: list[Exchange] = []
         self.lagging = True
+        # With lagging: seconds after which a new issue shows in searches (None: never,
+        # until reindex()), as Jira's index catches up.
+        self.index_lag: float | None = None
+        self.lost_answers = 0  # creates to carry out, then answer 503 as if the answer was lost
         self.comments: dict[int, list[Any]] = {}  # issue id: comment bodies (ADF)
         self._next = 10000
         self._lock = threading.Lock()
@@ -214,7 +219,11 @@ class FakeJira(ContractFake):
     def _route(self, request: Request) -> Response:
         path = request.path
         if request.method == "POST" and path == "/rest/api/3/issue":
-            return self._create(request.get_json())
+            created = self._create(request.get_json())
+            if created.status_code == 201 and self.lost_answers > 0:
+                self.lost_answers -= 1
+                return _error(503, "The request timed out after the issue was created.")
+            return created
         if request.method == "GET" and path == "/rest/api/3/myself":
             return _json(user_json(self.base, ACCOUNT, "incidentctl bot", USER))
         if request.method == "POST" and path == "/rest/api/3/search/jql":
@@ -289,7 +298,7 @@ class FakeJira(ContractFake):
         found = [
             i
             for i in sorted(self.issues.values(), key=lambda i: i.id)
-            if (i.indexed or i.id in reconcile)
+            if (self._shown(i) or i.id in reconcile)
             and all(label in (i.fields.get("labels") or []) for label in labels)
             and all(i.project == p for p in projects)
         ]
@@ -298,6 +307,12 @@ class FakeJira(ContractFake):
         return _json(
             {"issues": [self._issue_json(i, wanted) for i in found[:limit]], "isLast": True}
         )
+
+    def _shown(self, issue: JiraRecord) -> bool:
+        if issue.indexed:
+            return True
+        lag = self.index_lag
+        return lag is not None and time.monotonic() - issue.created >= lag
 
     def _issue_json(self, issue: JiraRecord, wanted: list[str]) -> dict[str, Any]:
         return {

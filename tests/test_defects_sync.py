@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -496,6 +497,51 @@ def test_a_server_error_on_create_is_not_retried_and_says_the_next_run_heals_it(
     message = str(items(result)["INC-2026-0042/payment-timeout"]["message"])
     assert "HTTP 503" in message and "the next run finds it by its label" in message
     assert items(result)["INC-2026-0042/portal-500"]["outcome"] == "created"
+
+
+def test_a_lost_create_answer_is_waited_out_without_a_second_ticket(
+    tmp_path: Path, run_cli: RunCli, github: FakeGitHub, jira: FakeJira
+) -> None:
+    # Jira makes the issue, the answer is lost, and its index shows the issue 3s later
+    jira.lost_answers = 1
+    jira.index_lag = 3.0
+    files = {INC: incident_yaml("INC-2026-0042", severity="SEV1", defects=[DEFECTS[0]])}
+    repo, _ = remote_and_clone(tmp_path, files)
+    environ = env(repo, github, jira, INCIDENTCTL_JIRA_INDEX_LAG="5")
+    lost = sync(run_cli, repo, environ)
+    assert lost.exit_code == 1
+    message = str(items(lost)["INC-2026-0042/payment-timeout"]["message"])
+    assert "HTTP 503" in message and "may have been created anyway" in message
+    assert len(jira.issues) == 1
+
+    # at once: the index does not show it yet, and the journal has no id to reconcile
+    healed = sync(run_cli, repo, environ)
+    assert healed.exit_code == 0, healed.stdout + healed.stderr
+    outcome = items(healed)["INC-2026-0042/payment-timeout"]
+    assert (outcome["outcome"], outcome["tracker"]) == ("found", "jira:PAY-1")
+    assert len(jira.issues) == 1
+    searches = jira.requests("POST", "/rest/api/3/search/jql")[-2:]
+    assert searches[1].at - searches[0].at >= 1.0  # it waited for the index
+    assert searches[1].at - jira.issues[min(jira.issues)].created >= 3.0
+    assert "tracker: jira:PAY-1" in (repo.path / INC).read_text(encoding="utf-8")
+
+    again = sync(run_cli, repo, environ)  # nothing pending any more: no wait, no write
+    assert {i["outcome"] for i in items(again).values()} == {"tracked"}
+
+
+def test_a_create_jira_refused_is_not_waited_for(
+    tmp_path: Path, run_cli: RunCli, github: FakeGitHub, jira: FakeJira
+) -> None:
+    jira.projects = {"OPS"}
+    repo, _ = remote_and_clone(tmp_path)
+    environ = env(repo, github, jira, INCIDENTCTL_JIRA_INDEX_LAG="30")
+    assert sync(run_cli, repo, environ).exit_code == 1
+    jira.projects = {"PAY"}
+    started = time.monotonic()
+    result = sync(run_cli, repo, environ)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert time.monotonic() - started < 20  # a refused create leaves nothing to wait for
+    assert len(jira.issues) == 1
 
 
 def test_rate_limits_are_waited_out_as_retry_after_asks(

@@ -7,7 +7,9 @@ usage or configuration error (a Jira route and no JIRA_URL, no GITHUB_TOKEN).
 from __future__ import annotations
 
 import os
-from datetime import datetime
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -83,7 +85,30 @@ def sync(
     if configured.jira_url and not environment.get("JIRA_URL"):
         environment["JIRA_URL"] = configured.jira_url  # the secret's value wins
     bot = bot_login or configured.bot_login or DEFAULT_BOT_LOGIN
-    options = Options(root, environment, dry_run, push, remote, branch, blob_url, bot_login=bot)
+    options = Options(
+        root, environment, dry_run, push, remote, branch, blob_url, bot_login=bot,
+        clock=lambda: datetime.now(UTC), sleep=time.sleep, index_lag=index_lag(os.environ),
+    )  # fmt: skip
     result = sync(planned, options)
     click.echo(report.render(result, as_of, fmt=fmt, dry_run=dry_run))
     return 1 if result.failed else 0
+
+
+def index_lag(env: Mapping[str, str]) -> timedelta:
+    """``INCIDENTCTL_JIRA_INDEX_LAG``: seconds Jira's search index may lag (default 60)."""
+    from incidentctl.defects.sync import DEFAULT_INDEX_LAG
+    from incidentctl.problems import UsageError
+
+    text = env.get("INCIDENTCTL_JIRA_INDEX_LAG", "").strip()
+    if not text:
+        return DEFAULT_INDEX_LAG
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 600:
+        raise UsageError(
+            f"INCIDENTCTL_JIRA_INDEX_LAG {text!r} is not a number of seconds between 0 and 600 "
+            "(how far behind Jira's search index may be; 60 is the default)"
+        )
+    return timedelta(seconds=seconds)

@@ -7,7 +7,9 @@ For each item without a reference in its file:
    ``<!-- incidentctl:defect INC-…/key -->``; on Jira, by the marker label through
    ``POST /rest/api/3/search/jql``, passing the ids of issues this clone created
    before (the journal under ``.git/incidentctl/``) as ``reconcileIssues``;
-2. create it when none is found (and journal a Jira issue's id at once), then list the
+2. create it when none is found (a Jira create is journalled as pending before it is
+   sent, and its id at once when it answers; after a create whose answer was lost, the
+   next run waits until Jira's index must show that issue before creating), then list the
    tickets with its marker again: neither tracker can create only if absent, so a run
    started at the same time may have created one too. The lowest number (GitHub) or id
    (Jira) is the ticket of record; a run that created a higher one marks it as a
@@ -29,10 +31,12 @@ One failing item never stops the others: each outcome says what happened or what
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -51,6 +55,8 @@ Action = Literal[
     "created", "found", "tracked", "updated", "failed", "skipped", "would-create", "would-find"
 ]
 JOURNAL = Path("incidentctl") / "jira-created.json"
+DEFAULT_INDEX_LAG = timedelta(seconds=60)
+"""How far behind Jira's search index may be: a create sent less long ago may not show."""
 DUPLICATE_LABEL = "incidentctl-duplicate"
 """Marks a ticket a concurrent run created twice: it is never the ticket found."""
 
@@ -130,30 +136,61 @@ def required_config(planned: Sequence[Planned], env: Mapping[str, str]) -> None:
 
 
 class Journal:
-    """Ids of the Jira issues this clone created, by marker label, kept in the Git folder.
+    """The Jira creates of this clone, by marker label, kept in the Git folder.
 
-    Jira's search index may not show an issue created a moment ago; passing these ids as
-    ``reconcileIssues`` makes the search see them.
+    ``ids``: the issues it created. Jira's search index may not show an issue created
+    a moment ago; passing these ids as ``reconcileIssues`` makes the search see them.
+    ``pending``: when a create was sent whose answer has not arrived (yet). It is
+    written before the request, so a run killed after Jira made the issue but before
+    the answer came leaves it behind; the next run then waits until the index must
+    show that issue before it creates another.
     """
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self.ids: dict[str, list[int]] = {}
+        self.pending: dict[str, datetime] = {}
+        loaded: object = {}
         if path is not None and path.exists():
             try:
                 loaded = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 loaded = {}
-            if isinstance(loaded, dict):
-                self.ids = {str(k): [int(i) for i in v] for k, v in loaded.items()}
+        if not isinstance(loaded, dict):
+            return
+        created = loaded.get("created", {}) if "created" in loaded else loaded
+        with contextlib.suppress(TypeError, ValueError, AttributeError):
+            self.ids = {str(k): [int(i) for i in v] for k, v in created.items() if k != "pending"}
+        with contextlib.suppress(TypeError, ValueError, AttributeError):
+            self.pending = {
+                str(k): datetime.fromisoformat(str(v)) for k, v in loaded.get("pending", {}).items()
+            }
 
     def add(self, label: str, issue_id: str) -> None:
-        if not issue_id.isdigit():
+        self.pending.pop(label, None)
+        if issue_id.isdigit():
+            self.ids.setdefault(label, []).append(int(issue_id))
+        self._save()
+
+    def begin(self, label: str, at: datetime) -> None:
+        """A create is about to be sent: saved before it is."""
+        self.pending[label] = at
+        self._save()
+
+    def settle(self, label: str) -> None:
+        """The pending create of ``label`` is accounted for (found, or known not made)."""
+        if self.pending.pop(label, None) is not None:
+            self._save()
+
+    def _save(self) -> None:
+        if self.path is None:
             return
-        self.ids.setdefault(label, []).append(int(issue_id))
-        if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(self.path, json.dumps(self.ids, indent=1, sort_keys=True) + "\n")
+        data = {
+            "created": self.ids,
+            "pending": {k: v.isoformat() for k, v in sorted(self.pending.items())},
+        }
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(self.path, json.dumps(data, indent=1, sort_keys=True) + "\n")
 
 
 class Clients:
@@ -194,6 +231,11 @@ class Options:
     branch: str = "main"
     blob_url: str | None = None  # https://github.com/o/r/blob/main: links back to the files
     bot_login: str = DEFAULT_BOT_LOGIN  # only GitHub issues it opened are the items' tickets
+    # The clock and the sleep, only to wait out Jira's index after a create whose answer
+    # was lost; the CLI passes the real ones.
+    clock: Callable[[], datetime] | None = None
+    sleep: Callable[[float], None] | None = None
+    index_lag: timedelta = DEFAULT_INDEX_LAG
 
 
 def sync(planned: Sequence[Planned], options: Options) -> SyncResult:
@@ -322,8 +364,13 @@ def _jira(
         ]
 
     mine = marked()
+    if not mine and label in journal.pending:
+        mine = _after_lost_answer(label, journal, options, marked)
     if mine:
+        journal.settle(label)
         return _lowest(mine).ref, False, ""
+    if options.clock is not None:
+        journal.begin(label, options.clock())
     try:
         issue = jira.create(
             project=route.jira.project,
@@ -338,8 +385,9 @@ def _jira(
         if "HTTP 5" in str(error) or "cannot reach" in str(error):
             raise UsageError(
                 f"{error}. The issue may have been created anyway: the next run finds it by "
-                f"its label {label} and creates none"
+                f"its label {label} (waiting for Jira's index if need be) and creates none"
             ) from None
+        journal.settle(label)  # refused: nothing was created
         raise
     journal.add(label, issue.id)
     try:
@@ -361,6 +409,26 @@ def _jira(
             f"{error}. The next run finds the lowest issue by its label {label}"
         ) from None
     return record.ref, False, _duplicated(record.ref, issue.ref)
+
+
+def _after_lost_answer(
+    label: str,
+    journal: Journal,
+    options: Options,
+    marked: Callable[[], list[JiraIssue]],
+) -> list[JiraIssue]:
+    """Search again once the index must show an issue whose create answer was lost.
+
+    A create was sent at ``journal.pending[label]`` and its answer never arrived: Jira
+    may have made the issue, and the index may not show it yet. Past ``index_lag``
+    after that, a search that misses is authoritative.
+    """
+    if options.clock is None or options.sleep is None:
+        return []
+    waited = options.clock() - journal.pending[label]
+    if waited < options.index_lag:
+        options.sleep((options.index_lag - waited).total_seconds())
+    return marked()
 
 
 def _refresh(item: Planned, clients: Clients) -> Outcome:
