@@ -24,6 +24,13 @@ from incidentctl.sla.engine import MetricResult
 MARKER = "<!-- incidentctl:sla-comment -->"
 # GitHub refuses comments over 65 536 characters; leave room for the tracker's footer.
 COMMENT_LIMIT = 60_000
+# A step's job summary holds at most 1 MiB (of UTF-8); leave room for other steps' lines.
+SUMMARY_LIMIT = 1_000_000
+COMMENT_CUT = (
+    "_…cut to fit a comment: the full text is in the job summary of the pull request's "
+    "workflow run (or run `incidentctl sla --diff`)._"
+)
+SUMMARY_CUT = "_…cut to fit a job summary: run `incidentctl sla --diff` for the rest._"
 _PROBLEMS_SHOWN = 100
 
 _STOP_VERB = {
@@ -298,16 +305,35 @@ def _fenced(lines: Sequence[str]) -> list[str]:
     return [f"{fence}text", *lines, fence]
 
 
-def markdown(diff: SlaDiff, limit: int = COMMENT_LIMIT) -> str:
-    """The pull request comment: marker, headline, sentences, table, details."""
+def markdown(diff: SlaDiff, limit: int = COMMENT_LIMIT, note: str = COMMENT_CUT) -> str:
+    """The pull request comment: marker, headline, sentences, table, details.
+
+    At most ``limit`` characters (UTF-8 bytes would be more; the comment's limit counts
+    characters): fewer validation problems are listed first, then the text is cut and
+    ``note`` says where the rest is.
+    """
+    return _fit(diff, lambda text: len(text) <= limit, limit, note)
+
+
+def summary_markdown(diff: SlaDiff) -> str:
+    """The same text for the job summary, whose limit (1 MiB) is far larger: the comment
+    points there when it was cut, so the summary must not be cut with it."""
+    return _fit(diff, lambda text: len(text.encode("utf-8")) <= SUMMARY_LIMIT,
+                SUMMARY_LIMIT, SUMMARY_CUT)  # fmt: skip
+
+
+def _fit(diff: SlaDiff, fits: Callable[[str], bool], room: int, note: str) -> str:
+    """The text, with fewer problems listed, else cut to ``room`` characters or fewer."""
     text = _markdown(diff, _PROBLEMS_SHOWN)
     shown = _PROBLEMS_SHOWN
-    while len(text) > limit and shown > 0:
+    while not fits(text) and shown > 0:
         shown //= 2
         text = _markdown(diff, shown)
-    if len(text) > limit:  # a pathological number of incidents: keep the head, say so
-        cut = text[: limit - 200].rsplit("\n", 1)[0]
-        text = f"{cut}\n\n_…cut to fit a comment: run `incidentctl sla --diff` for the rest._\n"
+    if not fits(text):  # a pathological number of incidents: keep the head, say so
+        kept = text[: room - 300]
+        while not fits(kept + note + "\n\n\n"):
+            kept = kept[: len(kept) * 9 // 10]
+        text = f"{kept.rsplit(chr(10), 1)[0]}\n\n{note}\n"
     return text
 
 
@@ -407,5 +433,5 @@ def text(diff: SlaDiff) -> str:
 RENDERER_BY_NAME: dict[str, Callable[[SlaDiff], str]] = {
     "table": text,
     "json": as_json,
-    "markdown": markdown,
+    "markdown": summary_markdown,  # printed: in the workflow, the job summary
 }
