@@ -208,3 +208,54 @@ def test_jobs_that_replay_history_keep_the_cache_of_their_ref_or_main(name: str)
     for job in document["jobs"].values():
         if any("incidentctl " in s.get("run", "") for s in job.get("steps", [])):
             assert job["env"]["INCIDENTCTL_VERBOSE"] == "1"  # the log shows what was replayed
+
+
+def secrets_read(job: dict[str, Any]) -> set[str]:
+    return set(re.findall(r"secrets\.(\w+)", yaml.safe_dump(job)))
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_secrets_are_read_only_inside_an_environment(path: Path) -> None:
+    for name, job in load(path)["jobs"].items():
+        if secrets_read(job):
+            environment = job.get("environment")
+            assert environment, f"job {name} reads secrets outside a deployment environment"
+
+
+def test_the_tracker_secrets_live_in_an_environment_for_main() -> None:
+    workflow = by_name("incidents-defects.yml")
+    [job] = workflow["jobs"].values()
+    assert secrets_read(job) == {"JIRA_URL", "JIRA_USER", "JIRA_API_TOKEN"}
+    assert job["environment"] == "incident-trackers"
+    assert workflow["on"]["push"]["branches"] == ["main"]
+
+
+def test_the_dashboard_is_published_only_when_asked_for() -> None:
+    workflow = by_name("incidents-dashboard.yml")
+    build, deploy = workflow["jobs"]["build"], workflow["jobs"]["deploy"]
+    asked = "steps.asked.outputs.publish == 'true'"
+    gate = next(s for s in build["steps"] if s.get("id") == "asked")
+    assert "config.dashboard.publish" in gate["run"]
+    after = build["steps"][build["steps"].index(gate) + 1 :]
+    assert after and all(step["if"] == asked for step in after)
+    assert build["outputs"]["publish"] == "${{ steps.asked.outputs.publish }}"
+    assert deploy["if"] == "needs.build.outputs.publish == 'true'"
+    text = (ROOT / ".github" / "workflows" / "incidents-dashboard.yml").read_text("utf-8")
+    assert "public" in text and "customer" in text  # the header says what it exposes
+
+
+def test_the_dashboard_gate_reads_the_configuration(tmp_path: Path) -> None:
+    """The gate's script, run as the workflow runs it, on a repository that asks or not."""
+    import subprocess
+    import sys
+
+    gate = next(s for s in by_name("incidents-dashboard.yml")["jobs"]["build"]["steps"]
+                if s.get("id") == "asked")  # fmt: skip
+    script = gate["run"].split("<<'PY'\n", 1)[1].rsplit("PY", 1)[0]
+    head = "apiVersion: incidentctl/v1\nkind: Config\n"
+    for text, expected in ((head, "publish=false\n"),
+                           (head + "dashboard:\n  publish: true\n", "publish=true\n")):  # fmt: skip
+        (tmp_path / "incidentctl.yaml").write_text(text, encoding="utf-8")
+        done = subprocess.run([sys.executable, "-"], input=script, cwd=tmp_path,
+                              capture_output=True, text=True, check=True)  # fmt: skip
+        assert done.stdout == expected

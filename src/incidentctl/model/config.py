@@ -22,12 +22,19 @@ class GitHubSettings(Strict):
     repository: Annotated[str, StringConstraints(pattern=r"^[\w.-]+/[\w.-]+$")] | None = None
 
 
+class DashboardSettings(Strict):
+    # The dashboard names customers and shows their figures; a Pages site is public
+    # unless the plan has private Pages, so publishing it is asked for, never assumed.
+    publish: bool = False
+
+
 class Config(Document):
     """Settings every command reads; ``INCIDENTCTL_*`` variables and flags override them.
 
     ``branch`` is the audited branch (default: the remote's HEAD branch, else ``main``,
     else ``master``); ``timezone`` the zone times are shown in (default UTC); ``bot_login``
-    the login of the bot whose comments are the tool's own.
+    the login of the bot whose comments are the tool's own; ``dashboard.publish`` whether
+    the dashboard workflow publishes the dashboard on GitHub Pages (default: no).
     """
 
     kind: Literal["Config"]
@@ -36,3 +43,4 @@ class Config(Document):
     bot_login: Login | None = None
     github: GitHubSettings | None = None
     jira: JiraSettings | None = None
+    dashboard: DashboardSettings | None = None
