@@ -130,6 +130,7 @@ class IssueRecord:
     pull: bool = False
     state: str = "open"
     locked: bool = False
+    milestone: str | None = None  # its title
     head_repo: str = ""  # a pull request's head repository (its fork, or the repository)
     head_sha: str = ""
     head_ref: str = "fix-ack"
@@ -229,6 +230,20 @@ class FakeGitHub(ContractFake):
         self.issues[repo, number].head_repo = head_repo or repo
         self.issues[repo, number].head_sha = head_sha
         return number
+
+    def close(
+        self, repo: str, number: int, reason: str = "completed", milestone: str | None = None
+    ) -> None:
+        """Close an issue as a person would on GitHub (``reason``: completed, not_planned)."""
+        with self._lock:
+            issue = self.issues[repo, number]
+            issue.state, issue.state_reason, issue.closed_at = "closed", reason, _now()
+            issue.milestone = milestone or issue.milestone
+
+    def reopen(self, repo: str, number: int) -> None:
+        with self._lock:
+            issue = self.issues[repo, number]
+            issue.state, issue.state_reason, issue.closed_at = "open", "reopened", None
 
     def add_comment(self, repo: str, number: int, body: str, login: str = "octocat") -> int:
         with self._lock:
@@ -520,7 +535,7 @@ class FakeGitHub(ContractFake):
             "labels": [self._label_json(issue.repo, name) for name in issue.labels],
             "assignee": None,
             "assignees": [],
-            "milestone": None,
+            "milestone": self._milestone_json(issue) if issue.milestone else None,
             "locked": issue.locked,
             "active_lock_reason": "too heated" if issue.locked else None,
             "comments": len(self.comments_on(issue.repo, issue.number)),
@@ -542,6 +557,18 @@ class FakeGitHub(ContractFake):
                 "merged_at": None,
             }
         return data
+
+    def _milestone_json(self, issue: IssueRecord) -> dict[str, Any]:
+        number = 1 + sorted({i.milestone for i in self.issues.values() if i.milestone}).index(
+            issue.milestone
+        )
+        api = f"{self.base}/repos/{issue.repo}/milestones/{number}"
+        return {
+            **_instance("nullable-milestone", top=True), "url": api, "labels_url": f"{api}/labels",
+            "html_url": f"{HTML}/{issue.repo}/milestone/{number}", "id": 7000 + number,
+            "node_id": f"MI_{number}", "number": number, "title": issue.milestone,
+            "state": "open", "creator": self._user_json("octocat"),
+        }  # fmt: skip
 
     def _repo_json(self, full_name: str) -> dict[str, Any]:
         owner, name = full_name.split("/")
@@ -597,7 +624,7 @@ class FakeGitHub(ContractFake):
         }
 
 
-def _instance(name: str) -> dict[str, Any]:
+def _instance(name: str, top: bool = False) -> dict[str, Any]:
     """The smallest value GitHub's schema ``name`` allows: its required fields, each with a
     placeholder of its type (null where the schema allows it); callers set what matters."""
     schemas = _description()["components"]["schemas"]
@@ -628,7 +655,10 @@ def _instance(name: str) -> dict[str, Any]:
             return f"{HTML}/placeholder"
         return ""
 
-    built: dict[str, Any] = build(schemas[name])
+    schema = dict(schemas[name])
+    if top:  # the object itself, where the schema also allows null
+        schema.pop("nullable", None)
+    built: dict[str, Any] = build(schema)
     return built
 
 

@@ -134,6 +134,38 @@ class FakeJira(ContractFake):
             **extra,
         }
 
+    def close(self, key: str, resolution: str = "Done", versions: tuple[str, ...] = ()) -> None:
+        """Move an issue to Done with a resolution and fix versions, as a person would."""
+        with self._lock:
+            issue = self._by_key(key)
+            assert issue is not None
+            issue.fields["status"] = self._status("Done", "done")
+            issue.fields["resolution"] = {
+                "self": f"{self.base}/rest/api/3/resolution/1", "id": "1", "name": resolution,
+                "description": f"{resolution}.",
+            }  # fmt: skip
+            issue.fields["fixVersions"] = [
+                {"self": f"{self.base}/rest/api/3/version/{100 + n}", "id": str(100 + n),
+                 "name": name, "released": True, "archived": False}
+                for n, name in enumerate(versions)
+            ]  # fmt: skip
+
+    def reopen(self, key: str) -> None:
+        with self._lock:
+            issue = self._by_key(key)
+            assert issue is not None
+            issue.fields["status"] = self._status("To Do", "new")
+            issue.fields["resolution"] = None
+
+    def _status(self, name: str, category: str) -> dict[str, Any]:
+        ids = {"new": 2, "indeterminate": 4, "done": 3}
+        return {
+            "self": f"{self.base}/rest/api/3/status/{ids[category]}", "id": str(ids[category]),
+            "name": name, "statusCategory": {
+                "self": f"{self.base}/rest/api/3/statuscategory/{ids[category]}",
+                "id": ids[category], "key": category, "name": name, "colorName": "blue-gray"},
+        }  # fmt: skip
+
     def reindex(self) -> None:
         with self._lock:
             for issue in self.issues.values():
@@ -237,7 +269,8 @@ class FakeJira(ContractFake):
             if issue is None:
                 return _error(404, "Issue does not exist or you do not have permission to see it.")
             if request.method == "GET":
-                return _json(self._issue_json(issue, ["labels", "duedate", "summary"]))
+                wanted = request.args.get("fields", "labels,duedate,summary").split(",")
+                return _json(self._issue_json(issue, wanted))
             if request.method == "PUT":
                 for name, value in (request.get_json().get("fields") or {}).items():
                     issue.fields[name] = value
@@ -280,8 +313,10 @@ class FakeJira(ContractFake):
         self._next += 1
         number = 1 + sum(1 for i in self.issues.values() if i.project == project)
         creator = user_json(self.base, ACCOUNT, "incidentctl bot", USER)
+        workflow = {"creator": creator, "status": self._status("To Do", "new"),
+                    "resolution": None, "fixVersions": []}  # fmt: skip
         issue = JiraRecord(
-            self._next, f"{project}-{number}", project, {**fields, "creator": creator},
+            self._next, f"{project}-{number}", project, {**fields, **workflow},
             {p["key"]: p["value"] for p in data.get("properties") or []}, not self.lagging,
         )  # fmt: skip
         self.issues[issue.id] = issue

@@ -588,3 +588,73 @@ def test_a_tracker_refusing_an_item_is_reported_with_its_own_reason(
     assert "HTTP 400" in jira_said and "contains newline characters" in jira_said
     assert creates(github, jira) == (0, 0)
     assert "Traceback" not in result.stderr
+
+
+def run_sync(repo: Repo, environ: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``defects sync`` as its own process, which a hook may kill."""
+    command = [sys.executable, "-c", "from incidentctl.cli.main import main; main()",
+               "defects", "sync", "--format", "json"]  # fmt: skip
+    return subprocess.run(command, cwd=repo.path, env={**repo.environment(), **environ},
+                          capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+
+
+def read_backs(repo: Repo) -> list[str]:
+    return [m for m in repo.git("log", "--format=%B%x00").split("\0")
+            if "Tracker-Sync: read-back" in m]  # fmt: skip
+
+
+@pytest.mark.parametrize("hook", ["pre-commit", "post-commit"])
+def test_the_way_back_closed_tickets_come_back_in_one_commit_exactly_once(
+    tmp_path: Path, run_cli: RunCli, github: FakeGitHub, jira: FakeJira, hook: str
+) -> None:
+    actions = [{"id": "A1", "title": "Cap retries", "type": "fix", "owner": "@bob",
+                "due": "2026-04-01"}]  # fmt: skip
+    files = {INC: incident_yaml("INC-2026-0042", severity="SEV1", services=["payments"],
+                                defects=DEFECTS),
+             RCA: rca_yaml("INC-2026-0042", actions=actions)}  # fmt: skip
+    repo, _ = remote_and_clone(tmp_path, files)
+    environ = env(repo, github, jira)
+    first = sync(run_cli, repo, environ)
+    assert first.exit_code == 0, first.stdout + first.stderr
+    refs = {k: v["tracker"] for k, v in items(first).items()}
+    assert refs == {"INC-2026-0042/payment-timeout": "jira:PAY-1",
+                    "INC-2026-0042/portal-500": "github:acme/portal#1",
+                    "INC-2026-0042/A1": "jira:PAY-2"}  # fmt: skip
+
+    # Engineers close the tickets in the trackers.
+    jira.close("PAY-1", versions=("2026.04",))
+    github.close(PORTAL, 1, milestone="v7.3")
+    jira.close("PAY-2")
+    # The run is killed while it commits (before, or just after, the commit is made).
+    killer = repo.path / ".git" / "hooks" / hook
+    killer.write_text("#!/bin/sh\nkill -9 $(cut -d' ' -f4 /proc/$PPID/stat)\n", "utf-8")
+    killer.chmod(0o755)
+    crashed = run_sync(repo, environ)
+    assert crashed.returncode == -9, crashed.stdout + crashed.stderr
+    killer.unlink()
+
+    healed = sync(run_cli, repo, environ)
+    assert healed.exit_code == 0, healed.stdout + healed.stderr
+    incident_text = (repo.path / INC).read_text(encoding="utf-8")
+    assert '  tracker: jira:PAY-1\n  fixed_in: "2026.04"\n' in incident_text
+    assert "  tracker: github:acme/portal#1\n  fixed_in: v7.3\n" in incident_text
+    rca_text = (repo.path / RCA).read_text(encoding="utf-8")
+    assert "status: done" in rca_text
+    [message] = read_backs(repo)
+    assert "Incident: INC-2026-0042" in message and "Tracker: jira:PAY-2" in message
+    assert "INC-2026-0042 action A1: done (jira:PAY-2)" in message
+    assert repo.git("status", "--porcelain") == ""
+    head = repo.head()
+    assert repo.git("show", "--name-only", "--format=", head).split() == sorted([INC, RCA])
+
+    again = sync(run_cli, repo, environ)
+    assert again.exit_code == 0, again.stdout + again.stderr
+    assert repo.head() == head  # nothing changed: nothing written
+    assert {i["outcome"] for i in items(again).values()} == {"tracked"}
+
+    jira.reopen("PAY-2")  # reopened in the tracker: the action is open again
+    reopened = sync(run_cli, repo, environ)
+    assert items(reopened)["INC-2026-0042/A1"]["outcome"] == "updated"
+    assert "status: done" not in (repo.path / RCA).read_text(encoding="utf-8")
+    assert len(read_backs(repo)) == 2
+    assert len(jira.issues) == 2 and len(github.issues_in(PORTAL)) == 1

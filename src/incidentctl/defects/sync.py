@@ -40,6 +40,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
+from incidentctl.defects import readback
 from incidentctl.defects.plan import DEFECT_LABEL, Planned, marker, marker_label
 from incidentctl.edit import gitops
 from incidentctl.edit.patch import Patch, PatchError
@@ -47,7 +48,7 @@ from incidentctl.fsutil import atomic_write
 from incidentctl.github.comment import DEFAULT_BOT_LOGIN
 from incidentctl.history.git import Git
 from incidentctl.problems import IncidentctlError, UsageError
-from incidentctl.trackers import TrackedIssue
+from incidentctl.trackers import TicketState, TrackedIssue
 from incidentctl.trackers.github import GitHub
 from incidentctl.trackers.jira import Jira, JiraConfigError, JiraIssue, adf
 
@@ -68,6 +69,7 @@ class Outcome:
     ref: str | None = None
     message: str = ""
     commit: str | None = None
+    changes: list[readback.Change] = field(default_factory=list)  # to write back
 
 
 @dataclass
@@ -123,10 +125,10 @@ def required_config(planned: Sequence[Planned], env: Mapping[str, str]) -> None:
     work = [p for p in planned if p.route is not None and p.problem is None]
     needs_jira = any(
         p.route is not None and p.route.jira is not None and not p.source.tracker for p in work
-    ) or any((p.source.tracker or "").startswith("jira:") and not p.source.final for p in work)
+    ) or any((p.source.tracker or "").startswith("jira:") for p in work)
     needs_github = any(
         p.route is not None and p.route.github is not None and not p.source.tracker for p in work
-    )
+    ) or any((p.source.tracker or "").startswith("github:") for p in work)
     if needs_jira:
         missing = [n for n in ("JIRA_URL", "JIRA_USER", "JIRA_API_TOKEN") if not env.get(n)]
         if missing:
@@ -245,8 +247,15 @@ def sync(planned: Sequence[Planned], options: Options) -> SyncResult:
         return result
     required_config(planned, options.env)
     git = Git(options.root)
-    journal = Journal(git.open("HEAD").git_dir / JOURNAL)
+    git_dir = git.open("HEAD").git_dir
+    journal = Journal(git_dir / JOURNAL)
     last_path: str | None = None
+    try:
+        if readback.recover(options.root, git, git_dir / readback.JOURNAL):
+            last_path = "."  # a crashed run's read-back, committed now
+    except IncidentctlError as error:
+        result.push_error = f"a crashed run's read-back could not be committed: {error}"
+        return result
     with ExitStack() as stack:
         clients = Clients(options.env, stack)
         for item in planned:
@@ -254,6 +263,19 @@ def sync(planned: Sequence[Planned], options: Options) -> SyncResult:
             result.outcomes.append(outcome)
             if outcome.commit:
                 last_path = item.source.path
+    back = [c for o in result.outcomes for c in o.changes]
+    try:
+        sha = readback.write(options.root, git, git_dir / readback.JOURNAL, back)
+    except IncidentctlError as error:
+        for outcome in result.outcomes:
+            if outcome.changes:
+                outcome.action, outcome.message = "failed", f"{outcome.message}: {error}"
+        sha = None
+    if sha is not None:
+        last_path = back[-1].source.path
+        for outcome in result.outcomes:
+            if outcome.changes:
+                outcome.commit = sha
     if options.push and last_path is not None:
         try:
             pushed = gitops.push(git, options.remote, options.branch, last_path)
@@ -277,10 +299,10 @@ def _one(item: Planned, clients: Clients, journal: Journal, git: Git, options: O
     if item.problem:
         return Outcome(item, "skipped" if item.route else "failed", message=item.problem)
     route = item.route
-    assert route is not None
     try:
         if item.source.tracker:
             return _refresh(item, clients)
+        assert route is not None
         if route.github is not None:
             ticket, created, note = _github(item, route.github, clients, options)
         else:
@@ -432,18 +454,30 @@ def _after_lost_answer(
 
 
 def _refresh(item: Planned, clients: Clients) -> Outcome:
+    """Read a tracked item's ticket: what changed comes back into the file (at the end of
+    the run, in one commit); a Jira defect's due date follows the plan's."""
     ref = item.source.tracker
     assert ref is not None
-    if not ref.startswith("jira:") or item.source.final or item.source.kind != "defect":
-        return Outcome(item, "tracked", ref)
-    key = ref.removeprefix("jira:")
-    jira = clients.jira()
-    current = jira.get(key)
-    if item.due is None or current.due == item.due:
-        return Outcome(item, "tracked", ref)
-    jira.set_due(key, item.due)
-    was = current.due.isoformat() if current.due else "none"
-    return Outcome(item, "updated", ref, f"due date {was} -> {item.due.isoformat()}")
+    state = ticket_state(ref, clients)
+    found = readback.changes(item.source, state)
+    notes = [c.says for c in found]
+    source = item.source
+    if (
+        ref.startswith("jira:") and source.kind == "defect" and not source.final
+        and not state.closed and item.due is not None and state.due != item.due
+    ):  # fmt: skip
+        clients.jira().set_due(ref.removeprefix("jira:"), item.due)
+        was = state.due.isoformat() if state.due else "none"
+        notes.append(f"due date {was} -> {item.due.isoformat()}")
+    action: Action = "updated" if notes else "tracked"
+    return Outcome(item, action, ref, "; ".join(notes), changes=found)
+
+
+def ticket_state(ref: str, clients: Clients) -> TicketState:
+    if ref.startswith("jira:"):
+        return clients.jira().ticket_state(ref.removeprefix("jira:"))
+    repo, _, number = ref.removeprefix("github:").rpartition("#")
+    return clients.github(repo).ticket_state(int(number))
 
 
 def commit_message(item: Planned, ref: str) -> str:

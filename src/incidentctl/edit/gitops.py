@@ -91,16 +91,30 @@ def check_can_commit(git: Git, path: Path) -> None:
 
 def commit_file(git: Git, path: Path, message: str) -> str:
     """Commit ``path`` alone with ``message``; the new commit's sha."""
-    name = tracked_path(git, path)
-    git.run("add", "--", name)
-    done = git.run("commit", "-q", "--cleanup=whitespace", "-m", message, "--", name, check=False)
+    return commit_files(git, [path], message)
+
+
+def commit_files(git: Git, paths: list[Path], message: str) -> str:
+    """Commit ``paths`` (and nothing else) with ``message``; the new commit's sha."""
+    names = [tracked_path(git, path) for path in paths]
+    git.run("add", "--", *names)
+    done = git.run(
+        "commit", "-q", "--cleanup=whitespace", "-m", message, "--", *names, check=False
+    )  # fmt: skip
     if done.returncode != 0:
         reason = _first_line(_out(done.stderr) or _out(done.stdout))
+        shown = " ".join(names)
         raise UsageError(
-            f"{name} was changed, but git commit failed: {reason}. Commit it yourself "
-            f"(git commit {name}) or undo the change (git checkout HEAD -- {name})"
+            f"{shown} was changed, but git commit failed: {reason}. Commit it yourself "
+            f"(git commit {shown}) or undo the change (git checkout HEAD -- {shown})"
         )
     return _out(git.run("rev-parse", "HEAD").stdout).strip()
+
+
+def differs_from_head(git: Git, name: str) -> bool:
+    """Whether the work tree's ``name`` (relative to the top) differs from HEAD's."""
+    done = git.run("diff", "--quiet", "HEAD", "--", name, check=False)
+    return done.returncode != 0
 
 
 def _moved(output: str) -> bool:

@@ -34,7 +34,7 @@ from github.IssueComment import IssueComment
 from urllib3.response import BaseHTTPResponse
 
 from incidentctl.problems import IncidentctlError
-from incidentctl.trackers import Comment, TrackedIssue, Tracker
+from incidentctl.trackers import Comment, TicketState, TrackedIssue, Tracker
 
 DEFAULT_API_URL = "https://api.github.com"
 DEFAULT_SERVER_URL = "https://github.com"
@@ -280,6 +280,22 @@ class GitHub:
                     "(permissions: issues: write); label it by hand before the next run"
                 )
         return issue
+
+    def ticket_state(self, number: int) -> TicketState:
+        """Whether issue ``number`` is closed, closed as completed, and its milestone."""
+        with self._calling(f"reading #{number}"):
+            issue = self._repo.get_issue(number)
+            data: dict[str, Any] = issue.raw_data  # one GET, read as GitHub sent it
+            closed = data.get("state") == "closed"
+            reason = data.get("state_reason")
+            milestone = data.get("milestone")
+            title = milestone.get("title") if isinstance(milestone, dict) else None
+            return TicketState(
+                f"github:{self.repo}#{number}",
+                closed,
+                closed and reason in (None, "completed"),
+                str(title) if title else None,
+            )
 
     def set_state(self, number: int, state: str) -> TrackedIssue:
         verb = "closing" if state == "closed" else "reopening"

@@ -31,9 +31,14 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from incidentctl.problems import IncidentctlError
+from incidentctl.trackers import TicketState
 from incidentctl.trackers.github import Pacing, Sleep
 
 STATUS_PAGE = "https://jira-software.status.atlassian.com"
+# Resolutions that close an issue without doing it (Jira's defaults and common ones).
+NOT_DONE = frozenset(
+    {"won't do", "won't fix", "duplicate", "cannot reproduce", "declined", "incomplete"}
+)
 
 
 class JiraError(IncidentctlError):
@@ -211,6 +216,27 @@ class Jira:
         path = f"/rest/api/3/issue/{quote(key)}"
         data = self._call("GET", path, f"reading {key}", params={"fields": "labels,duedate"})
         return self._issue(data)
+
+    def ticket_state(self, key: str) -> TicketState:
+        """Whether ``key`` is done, how it was resolved, its fix versions and due date."""
+        path = f"/rest/api/3/issue/{quote(key)}"
+        fields = "status,resolution,fixVersions,duedate"
+        data = self._call("GET", path, f"reading {key}", params={"fields": fields})
+        found = data.get("fields") or {}
+        status = found.get("status") or {}
+        category = status.get("statusCategory") or {} if isinstance(status, dict) else {}
+        closed = isinstance(category, dict) and category.get("key") == "done"
+        resolution = found.get("resolution") or {}
+        name = resolution.get("name") if isinstance(resolution, dict) else None
+        done = closed and str(name or "").strip().lower() not in NOT_DONE
+        versions = [
+            str(v["name"])
+            for v in found.get("fixVersions") or []
+            if isinstance(v, dict) and v.get("name")
+        ]
+        due_text = found.get("duedate")
+        due = date.fromisoformat(due_text) if isinstance(due_text, str) and due_text else None
+        return TicketState(f"jira:{key}", closed, done, ", ".join(versions) or None, due)
 
     def set_due(self, key: str, due: date | None) -> None:
         path = f"/rest/api/3/issue/{quote(key)}"
