@@ -274,6 +274,47 @@ def test_require_merges_flags_a_direct_push_next_to_a_merged_pull_request(
     assert "not the merge of a pull request" in direct["message"]
 
 
+BOT = ("github-actions[bot]", "41898282+github-actions[bot]@users.noreply.github.com")
+DEFECT = {"key": "gateway-drops", "title": "The gateway drops requests", "service": "checkout"}
+
+
+def test_require_merges_allows_the_bots_own_write_backs_and_nothing_more(
+    tmp_path: Path, run_cli: RunCli
+) -> None:
+    tracked = {**DEFECT, "tracker": "jira:PAY-1"}
+    fixed = {**tracked, "fixed_in": "2026.04"}
+    back = (
+        "INC-2026-0001: tracker state read back\n\nIncident: INC-2026-0001\nTracker: jira:PAY-1\n"
+    )
+    repo = build_repo(
+        tmp_path / "repo",
+        [
+            Commit("2026-11-16T08:00:00Z", files={"README.md": "incidents\n"}),
+            Commit("2026-11-16T09:00:00Z", files={POLICY: policy()}, branch="setup"),
+            Merge("setup", "2026-11-16T09:01:00Z"),
+            Commit("2026-11-16T10:00:00Z", files={INC: incident(defects=[DEFECT])}, branch="o"),
+            Merge("o", "2026-11-16T10:01:00Z"),
+            # the bot's write-backs: its identity, its trailers, only tracker fields
+            Commit("2026-11-16T10:05:00Z", files={INC: incident(defects=[tracked])},
+                   message=back, author=BOT[0], email=BOT[1]),
+            Commit("2026-11-16T10:10:00Z", files={INC: incident(defects=[fixed])},
+                   message=back, author=BOT[0], email=BOT[1]),
+            # the bot's name and trailers on a change of something else
+            Commit("2026-11-16T10:20:00Z",
+                   files={INC: incident("acknowledged", defects=[fixed])},
+                   message=back, author=BOT[0], email=BOT[1]),
+            # a person's direct push of a tracker field
+            Commit("2026-11-16T10:30:00Z",
+                   files={INC: incident("acknowledged", defects=[{**fixed, "fixed_in": "x"}])},
+                   message=back),
+        ],
+    )  # fmt: skip
+    code, data = audit_json(run_cli, repo, "--require-merges")
+    assert code == 1
+    flagged = [f["commits"] for f in findings(data, "unmerged-change")]
+    assert flagged == [[repo.shas[7]], [repo.shas[8]]]
+
+
 def test_a_tightened_policy_lists_the_incidents_it_would_regrade(
     tmp_path: Path, run_cli: RunCli
 ) -> None:

@@ -10,8 +10,9 @@ from typing import Any
 
 import click
 
-from incidentctl.cli.main import TIMESTAMP, branch_option, now_or
+from incidentctl.cli.main import TIMESTAMP, branch_option, now_or, settings
 from incidentctl.cli.progress import Progress
+from incidentctl.github.comment import DEFAULT_BOT_LOGIN
 
 
 class DurationType(click.ParamType):  # type: ignore[type-arg]
@@ -94,7 +95,8 @@ def command(
     since = checkpoints.load(since_checkpoint) if since_checkpoint is not None else None
     with Progress("replaying history") as progress:
         history = replay(root, ref, progress=progress)
-    options = Options(require_signed, require_merges, max_declared_gap)
+    bot = settings().bot_login or DEFAULT_BOT_LOGIN
+    options = Options(require_signed, require_merges, max_declared_gap, bot_login=bot)
     report = run_audit(history, Git(root), now, options, since)
     if checkpoint is not None:
         try:
