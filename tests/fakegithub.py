@@ -134,6 +134,7 @@ class IssueRecord:
     head_repo: str = ""  # a pull request's head repository (its fork, or the repository)
     head_sha: str = ""
     head_ref: str = "fix-ack"
+    base_ref: str = "main"
     state_reason: str | None = None
     closed_at: str | None = None
     created_at: str = field(default_factory=_now)
@@ -180,6 +181,8 @@ class FakeGitHub(ContractFake):
             ("POST", re.compile(issues + r"/(\d+)/comments$"), self._add_comment),
             ("GET", re.compile(issues + r"/comments/(\d+)$"), self._get_comment),
             ("GET", re.compile(r"^/repos/([^/]+/[^/]+)/pulls/(\d+)$"), self._get_pull),
+            ("GET", re.compile(r"^/repos/([^/]+/[^/]+)/pulls$"), self._list_pulls),
+            ("POST", re.compile(r"^/repos/([^/]+/[^/]+)/pulls$"), self._create_pull),
             ("PATCH", re.compile(issues + r"/comments/(\d+)$"), self._edit_comment),
         ]
         server.expect_request(re.compile(".*")).respond_with_handler(self.handle)
@@ -400,6 +403,34 @@ class FakeGitHub(ContractFake):
             return _error(404, "Not Found")
         return _json(self._pull_json(issue))
 
+    def _list_pulls(self, request: Request, match: re.Match[str], login: str) -> Response:
+        repo, state = match.group(1), request.args.get("state", "open")
+        head, base = request.args.get("head"), request.args.get("base")
+        found = [
+            i
+            for (r, _), i in sorted(self.issues.items())
+            if r == repo and i.pull and (state == "all" or i.state == state)
+            and (head is None or head == f"{i.head_repo.split('/')[0]}:{i.head_ref}")
+            and (base is None or base == i.base_ref)
+        ]  # fmt: skip
+        return self._page(request, [self._pull_json(i) for i in found])
+
+    def _create_pull(self, request: Request, match: re.Match[str], login: str) -> Response:
+        repo, data = match.group(1), request.get_json()
+        head = str(data["head"]).split(":")[-1]
+        if any(i.pull and i.state == "open" and i.head_ref == head
+               for (r, _), i in self.issues.items() if r == repo):  # fmt: skip
+            return _json({"message": "Validation Failed", "documentation_url": DOCS, "errors": [
+                {"resource": "PullRequest", "code": "custom",
+                 "message": f"A pull request already exists for {repo.split('/')[0]}:{head}."}
+            ]}, 422)  # fmt: skip
+        number = 1 + max((n for r, n in self.issues if r == repo), default=0)
+        pull = IssueRecord(repo, number, str(data.get("title") or head), data.get("body") or "",
+                           login, [], pull=True, head_repo=repo, head_sha=HEAD_SHA,
+                           head_ref=head, base_ref=str(data["base"]))  # fmt: skip
+        self.issues[repo, number] = pull
+        return _json(self._pull_json(pull), 201)
+
     def _edit_issue(self, request: Request, match: re.Match[str], login: str) -> Response:
         issue = self._issue(match)
         if issue is None:
@@ -601,7 +632,7 @@ class FakeGitHub(ContractFake):
             head={"label": f"{head_owner}:{issue.head_ref}", "ref": issue.head_ref,
                   "sha": issue.head_sha, "repo": self._repo_json(issue.head_repo),
                   "user": self._user_json(head_owner)},
-            base={"label": f"{issue.repo.split('/')[0]}:main", "ref": "main",
+            base={"label": f"{issue.repo.split('/')[0]}:{issue.base_ref}", "ref": issue.base_ref,
                   "sha": "f" * 40, "repo": self._repo_json(issue.repo),
                   "user": self._user_json(issue.repo.split("/")[0])},
         )  # fmt: skip

@@ -658,3 +658,42 @@ def test_the_way_back_closed_tickets_come_back_in_one_commit_exactly_once(
     assert "status: done" not in (repo.path / RCA).read_text(encoding="utf-8")
     assert len(read_backs(repo)) == 2
     assert len(jira.issues) == 2 and len(github.issues_in(PORTAL)) == 1
+
+
+def test_a_protected_main_gets_the_write_backs_as_one_pull_request(
+    tmp_path: Path, run_cli: RunCli, github: FakeGitHub, jira: FakeJira
+) -> None:
+    repo, remote = remote_and_clone(tmp_path)
+    main = repo.head()
+    environ = env(repo, github, jira)
+    branch = "incidentctl/tracker-sync"
+    first = sync(run_cli, repo, environ, "--push", "--pull-request", branch)
+    assert first.exit_code == 0, first.stdout + first.stderr
+    data = json.loads(first.stdout)
+    assert repo.git("ls-remote", str(remote), "refs/heads/main").split()[0] == main
+    pushed = repo.git("ls-remote", str(remote), f"refs/heads/{branch}").split()[0]
+    assert pushed == repo.head() == data["pushed"]
+    [pull] = [i for i in github.issues.values() if i.pull]
+    assert (pull.repo, pull.head_ref, pull.base_ref) == ("acme/incidents", branch, "main")
+    assert data["pull_request"] == f"https://github.example/acme/incidents/pull/{pull.number}"
+
+    # Not merged yet: the next run (from main, in a fresh clone) updates the same branch.
+    second = clone(repo, remote, tmp_path / "second")
+    jira.reindex()
+    github.close(PORTAL, 1, milestone="v7.3")
+    again = sync(run_cli, second, env(second, github, jira), "--push", "--pull-request", branch)
+    assert again.exit_code == 0, again.stdout + again.stderr
+    assert json.loads(again.stdout)["pull_request"] == data["pull_request"]
+    assert len([i for i in github.issues.values() if i.pull]) == 1
+    assert len(github.requests("POST", r"/pulls$")) == 1
+    tip = second.git("ls-remote", str(remote), f"refs/heads/{branch}").split()[0]
+    assert tip == second.head()
+    assert "fixed_in: v7.3" not in second.git("show", f"{tip}:{INC}")  # found, not closed yet
+    assert repo.git("ls-remote", str(remote), "refs/heads/main").split()[0] == main
+    assert creates(github, jira) == (1, 1)
+
+
+def test_pull_request_goes_with_push(tmp_path: Path, run_cli: RunCli) -> None:
+    repo, _ = remote_and_clone(tmp_path)
+    result = run_cli(["defects", "sync", "--pull-request", "x"], repo.path)
+    assert result.exit_code == 2 and "--pull-request goes with --push" in result.stderr

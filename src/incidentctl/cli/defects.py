@@ -32,6 +32,14 @@ def command() -> None:
 @click.option("--push", is_flag=True, help="Push the write-back commits to --branch on --remote.")
 @click.option("--remote", default="origin", show_default=True, help="Where --push goes.")
 @branch_option("--branch", help="The branch --push updates [default: the audited branch].")
+@click.option(
+    "--pull-request",
+    "pull_request",
+    metavar="BRANCH",
+    default=None,
+    help="With --push, for a protected --branch: push the write-backs to BRANCH and open "
+    "(or update) one pull request into --branch.",
+)
 @click.option("--repo", default=None, help="owner/repo of this repository, for links back "
               "to the files (default: $GITHUB_REPOSITORY).")  # fmt: skip
 @click.option(
@@ -52,6 +60,7 @@ def sync(
     push: bool,
     remote: str,
     branch: str,
+    pull_request: str | None,
     repo: str | None,
     bot_login: str | None,
     fmt: str,
@@ -64,8 +73,11 @@ def sync(
     from incidentctl.history.git import Git
     from incidentctl.history.replay import replay
     from incidentctl.load.repository import Repository
+    from incidentctl.problems import UsageError
     from incidentctl.trackers.github import server_url_from
 
+    if pull_request is not None and not push:
+        raise UsageError("--pull-request goes with --push")
     as_of = now_or(now)
     history = replay(root, ref)
     workspace = Repository(root).load()
@@ -88,6 +100,7 @@ def sync(
     options = Options(
         root, environment, dry_run, push, remote, branch, blob_url, bot_login=bot,
         clock=lambda: datetime.now(UTC), sleep=time.sleep, index_lag=index_lag(os.environ),
+        pull_request=pull_request, repo=name,
     )  # fmt: skip
     result = sync(planned, options)
     click.echo(report.render(result, as_of, fmt=fmt, dry_run=dry_run))

@@ -77,6 +77,7 @@ class SyncResult:
     outcomes: list[Outcome] = field(default_factory=list)
     pushed: str | None = None
     push_error: str | None = None
+    pull_request: str | None = None  # the address of the pull request with the write-backs
 
     @property
     def failed(self) -> bool:
@@ -238,6 +239,10 @@ class Options:
     clock: Callable[[], datetime] | None = None
     sleep: Callable[[float], None] | None = None
     index_lag: timedelta = DEFAULT_INDEX_LAG
+    # With push: the branch the write-backs go to, as one pull request into ``branch``
+    # (for a protected branch), instead of the branch itself; ``repo`` is where it opens.
+    pull_request: str | None = None
+    repo: str | None = None
 
 
 def sync(planned: Sequence[Planned], options: Options) -> SyncResult:
@@ -278,11 +283,38 @@ def sync(planned: Sequence[Planned], options: Options) -> SyncResult:
                 outcome.commit = sha
     if options.push and last_path is not None:
         try:
-            pushed = gitops.push(git, options.remote, options.branch, last_path)
-            result.pushed = pushed.sha
+            if options.pull_request:
+                result.pushed, result.pull_request = _propose(git, options)
+            else:
+                result.pushed = gitops.push(git, options.remote, options.branch, last_path).sha
         except IncidentctlError as error:
             result.push_error = str(error)
     return result
+
+
+PULL_REQUEST_BODY = (
+    "Write-backs of `incidentctl defects sync`: the tracker references of new tickets, "
+    "and the state of tickets read back (actions done or reopened, releases that fixed "
+    "defects). Each commit carries `Tracker:` trailers. Merge it to land them; the sync "
+    "updates this pull request on every run until then.\n"
+)
+
+
+def _propose(git: Git, options: Options) -> tuple[str, str]:
+    """Push the write-backs to the pull request's branch and open the pull request if it
+    is not open yet: the sha pushed and the pull request's address."""
+    branch = options.pull_request
+    assert branch is not None
+    if not options.repo:
+        raise UsageError(
+            "--pull-request needs the repository: pass --repo owner/repo (or set GITHUB_REPOSITORY)"
+        )
+    sha = gitops.push_branch(git, options.remote, branch)
+    with GitHub.from_env(options.repo, options.env) as github:
+        url, _ = github.pull_request_for(
+            branch, options.branch, "incidentctl: tracker write-backs", PULL_REQUEST_BODY
+        )
+    return sha, url
 
 
 def _dry(planned: Sequence[Planned]) -> Iterator[Outcome]:

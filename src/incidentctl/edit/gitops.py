@@ -197,3 +197,26 @@ def _rebase(git: Git, remote: str, branch: str, sha: str, incident_file: str) ->
         f"{_first_line(_out(pulled.stderr) or _out(pulled.stdout))}. Your commit {sha[:12]} "
         "is kept and nothing was pushed"
     )
+
+
+def push_branch(git: Git, remote: str, branch: str) -> str:
+    """Point ``branch`` on ``remote`` at HEAD, whatever it held, unless it moved meanwhile.
+
+    For a branch only a bot writes, whose commits are rebuilt from the audited branch on
+    every run: the lease names the value read just before, so a push by anyone else in
+    between is never overwritten.
+    """
+    ref = f"refs/heads/{branch}"
+    listed = git.run("ls-remote", remote, ref, check=False)
+    if listed.returncode != 0:
+        raise PushRefused(f"git ls-remote {remote} failed: {_first_line(_out(listed.stderr))}")
+    words = _out(listed.stdout).split()
+    lease = f"--force-with-lease={ref}:{words[0] if words else ''}"
+    sha = _out(git.run("rev-parse", "HEAD").stdout).strip()
+    done = git.run("push", "--porcelain", lease, remote, f"HEAD:{ref}", check=False)
+    if done.returncode != 0:
+        raise PushRefused(
+            f"git push {remote} HEAD:{ref} failed: {_why(done.stdout, done.stderr)}. The "
+            "next run pushes the write-backs again"
+        )
+    return sha

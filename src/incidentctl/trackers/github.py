@@ -248,6 +248,18 @@ class GitHub:
             head = self._repo.get_pull(number).head
             return head.sha, head.repo.full_name if head.repo is not None else None
 
+    def pull_request_for(self, branch: str, base: str, title: str, body: str) -> tuple[str, bool]:
+        """The open pull request from ``branch`` (of this repository) into ``base``, opened
+        if there is none; its address, and whether it was opened now."""
+        owner = self.repo.split("/")[0]
+        with self._calling(f"listing the pull requests from {branch}"):
+            found = self._repo.get_pulls(state="open", head=f"{owner}:{branch}", base=base)
+            for pull in found:
+                return pull.html_url, False
+        with self._calling(f"opening a pull request from {branch} into {base}"):
+            pull = self._repo.create_pull(base=base, head=branch, title=title, body=body)
+            return pull.html_url, True
+
     # -- issues ---------------------------------------------------------------
 
     def labelled(self, label: str) -> list[TrackedIssue]:
