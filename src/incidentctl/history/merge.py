@@ -14,7 +14,6 @@ import contextlib
 import io
 import os
 import re
-import subprocess
 import tarfile
 from datetime import datetime
 from pathlib import Path
@@ -100,18 +99,16 @@ def _merge_tree(git: Git, base: str, head: str) -> tuple[str, tuple[str, ...]]:
 
 def _commit_tree(git: Git, tree: str, parents: tuple[str, ...], message: str, at: datetime) -> str:
     when = f"{int(at.timestamp())} +0000"
-    env = dict(os.environ)
-    env.update(GIT_TERMINAL_PROMPT="0", LC_ALL="C")
+    env: dict[str, str] = {}
     for role in ("AUTHOR", "COMMITTER"):
-        env.setdefault(f"GIT_{role}_NAME", IDENTITY[0])
-        env.setdefault(f"GIT_{role}_EMAIL", IDENTITY[1])
+        for field, value in (("NAME", IDENTITY[0]), ("EMAIL", IDENTITY[1])):
+            name = f"GIT_{role}_{field}"
+            env[name] = os.environ.get(name) or value
         env[f"GIT_{role}_DATE"] = when
     args = ["commit-tree", "--no-gpg-sign", tree, "-m", message]
     for parent in parents:
         args += ["-p", parent]
-    done = subprocess.run(
-        git.command(*args), capture_output=True, env=env, stdin=subprocess.DEVNULL, check=False
-    )
+    done = git.run(*args, check=False, env=env)
     sha = done.stdout.decode().strip()
     if done.returncode != 0 or not sha:
         error = done.stderr.decode("utf-8", "replace").strip().splitlines()
