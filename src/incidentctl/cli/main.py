@@ -6,7 +6,6 @@ internal error (a one-line hint; the traceback with ``--debug``); 130 interrupte
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 import traceback
@@ -122,8 +121,61 @@ class LazyGroup(click.Group):
         "defects": "incidentctl.cli.defects",
     }
 
+    # What --help lists, so that listing the commands imports none of them (the models
+    # alone take ~0.1 s); a test holds each to its command's own help.
+    SUMMARIES: ClassVar[dict[str, str]] = {
+        "validate": (
+            "Validate incidents, RCAs and policies (every file, or PATHS with the rest as context)."
+        ),
+        "init": "Start an incident repository in DIR (default: the current folder).",
+        "schema": (
+            "Print the JSON Schema of KIND (Incident, RCA, SLAPolicy, Calendar, DefectPolicy)."
+        ),
+        "new": "Scaffold incidents/YYYY/INC-YYYY-NNNN.yaml with the next free id; print its path.",
+        "fmt": (
+            "Format incidents, RCAs and policies (every file, or PATHS) in the canonical layout."
+        ),
+        "sla": "SLA state per incident and metric, as of --at on --ref.",
+        "log": "Every commit that changed incident ID: who, when, which fields from what to what.",
+        "audit": (
+            "Integrity of the history: backdated commits, edits of closed incidents, reused "
+            "ids, illegal moves, declared times, policy changes that would re-grade, and "
+            "more."
+        ),
+        "github": "Post the pull-request comment and the SLA escalations on GitHub.",
+        "report": (
+            "Incident figures from the history of --ref: MTTA/MTTM/MTTR/MTTD, SLA attainment,"
+            " update cadence, internal detection, breaches, overdue RCAs and actions."
+        ),
+        "rca": "Root-cause analyses: scaffold one, render the executive report.",
+        "ack": "Acknowledge incident ID (a SEV1/SEV2 needs a commander).",
+        "mitigate": "Mark incident ID mitigated: a workaround is in place.",
+        "wait": "Incident ID waits on the customer or a third party (clocks pause).",
+        "resume": (
+            "End the wait of incident ID: mitigated if it has a workaround, else acknowledged."
+        ),
+        "resolve": "Resolve incident ID.",
+        "close": "Close resolved incident ID: the customer validated the fix.",
+        "reopen": "Reopen resolved incident ID (its resolution is removed; history keeps it).",
+        "cancel": "Cancel incident ID as a duplicate or a false alarm.",
+        "severity": "Change the severity of incident ID.",
+        "update": "Add an update to the communication log of incident ID.",
+        "assign": "Add assignees to incident ID (handles already assigned are skipped).",
+        "defect": "Product defects of an incident.",
+        "defects": "Open tracker issues for product defects and RCA actions.",
+    }
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(self.COMMANDS)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        # Shortened as click shortens a command's own help.
+        shown = [click.Command(name, help=self.SUMMARIES[name]) for name in names]
+        rows = [(command.name or "", command.get_short_help_str(limit)) for command in shown]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         spec = self.COMMANDS.get(cmd_name)
@@ -155,21 +207,23 @@ def cli(ctx: click.Context, root: Path | None, debug: bool) -> None:
     ctx.obj = find_root(root if root is not None else Path.cwd())
 
 
-class _Messages(logging.Handler):
+def _show_warnings() -> None:
     """The core's warnings (a damaged cache discarded) go to stderr, one line each; with
     ``INCIDENTCTL_VERBOSE`` set, so do its notes (what the replay cache spared)."""
+    import logging  # here: --help need not load it
 
-    def emit(self, record: logging.LogRecord) -> None:
-        level = "warning: " if record.levelno >= logging.WARNING else ""
-        click.echo(f"incidentctl: {level}{record.getMessage()}", err=True)
+    class Messages(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            level = "warning: " if record.levelno >= logging.WARNING else ""
+            click.echo(f"incidentctl: {level}{record.getMessage()}", err=True)
 
-
-def _show_warnings() -> None:
     logger = logging.getLogger("incidentctl")
     verbose = bool(os.environ.get("INCIDENTCTL_VERBOSE"))
     logger.setLevel(logging.INFO if verbose else logging.WARNING)
-    if not any(isinstance(handler, _Messages) for handler in logger.handlers):
-        logger.addHandler(_Messages())
+    for handler in list(logger.handlers):
+        if type(handler).__name__ == "Messages":
+            logger.removeHandler(handler)  # one handler, however often main() runs
+    logger.addHandler(Messages())
 
 
 def main(argv: list[str] | None = None) -> None:

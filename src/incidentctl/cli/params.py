@@ -9,8 +9,6 @@ from typing import Any
 import click
 from click.shell_completion import CompletionItem
 
-from incidentctl.model.types import SEVERITIES
-
 
 def _root(ctx: click.Context | None) -> Path:
     from incidentctl.load.repository import find_root
@@ -57,6 +55,8 @@ class SeverityLevel(click.ParamType):  # type: ignore[type-arg]
     name = "SEVERITY"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from incidentctl.model.types import SEVERITIES  # the models: not for --help
+
         text = str(value).strip().upper()
         if text in SEVERITIES:
             return text
@@ -70,6 +70,8 @@ class SeverityLevel(click.ParamType):  # type: ignore[type-arg]
     def shell_complete(
         self, ctx: click.Context, param: click.Parameter, incomplete: str
     ) -> list[CompletionItem]:
+        from incidentctl.model.types import SEVERITIES
+
         typed = incomplete.upper()
         return [CompletionItem(s) for s in SEVERITIES if s.startswith(typed)]
 
