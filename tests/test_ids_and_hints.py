@@ -132,3 +132,42 @@ def test_new_refuses_an_incident_no_policy_applies_to(tmp_path: Path, run_cli: R
     assert not (repo.path / "incidents").exists()
     # the same incident for acme is welcome
     assert run_cli(["-C", repo.path, *NEW, "--customer", "acme"]).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["slla"], "No such command 'slla': did you mean sla?"),
+        (["rca", "rendr", "1"], "No such command 'rendr': did you mean render?"),
+        (
+            ["severity", "1", "sev9", "--reason", "x"],
+            "is not one of SEV1, SEV2, SEV3, SEV4, NONPROD",
+        ),
+    ],
+)
+def test_did_you_mean_for_commands_and_values(
+    tmp_path: Path, run_cli: RunCli, args: list[str], message: str
+) -> None:
+    repo = repository(tmp_path / "repo")
+    result = run_cli(["-C", repo.path, *args])
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_did_you_mean_for_keys_and_enum_values(tmp_path: Path, run_cli: RunCli) -> None:
+    repo = repository(tmp_path / "repo")
+    path = repo.path / "incidents/2026/INC-2026-0001.yaml"
+    text = path.read_text(encoding="utf-8").replace("status: open", "status: opne")
+    path.write_text(text.replace("title:", "titel:"), encoding="utf-8")
+    result = run_cli(["-C", repo.path, "validate", "--no-history"])
+    assert "unknown key 'titel': did you mean 'title'?" in result.stdout
+    assert "'opne' is not one of open, acknowledged" in result.stdout
+    assert "did you mean open?" in result.stdout
+
+
+def test_severities_in_any_case(tmp_path: Path, run_cli: RunCli) -> None:
+    repo = repository(tmp_path / "repo")
+    result = run_cli(["-C", repo.path, "severity", "1", "sev1", "--reason", "worse",
+                      "--now", "2026-11-16T10:30:00Z"])  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert "severity: SEV1" in (repo.path / "incidents/2026/INC-2026-0001.yaml").read_text("utf-8")

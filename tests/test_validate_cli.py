@@ -256,12 +256,13 @@ def test_an_update_after_now_is_in_the_future(repo: MiniRepo) -> None:
     )
 
 
-def test_now_without_an_offset_is_a_usage_error(repo: MiniRepo) -> None:
-    result = repo.validate(now="2026-03-02T10:00:00")
+def test_now_without_an_offset_is_local_time_and_nonsense_a_usage_error(repo: MiniRepo) -> None:
+    # local time is UTC unless a zone is configured: the update at 10:05 is then ahead
+    result = repo.validate(now="2026-03-02T10:04:59")
+    assert result.exit_code == 1 and "(now is 2026-03-02T10:04:59Z)" in result.stdout
+    result = repo.validate(now="the day after the day after")
     assert result.exit_code == 2
-    assert "'2026-03-02T10:00:00' has no UTC offset: add Z or an offset such as +02:00" in (
-        result.stderr
-    )
+    assert "is not a time: write 2026-11-22T10:05:00Z" in result.stderr
 
 
 # -- paths --------------------------------------------------------------------------------

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import click
 
-from incidentctl.cli.main import TIMESTAMP, branch_option, now_or, settings
+from incidentctl.cli.main import TIMESTAMP, SuggestingGroup, branch_option, now_or, settings
 from incidentctl.github.comment import DEFAULT_BOT_LOGIN
 
 
-@click.group("defects")
+@click.group("defects", cls=SuggestingGroup)
 def command() -> None:
     """Open tracker issues for product defects and RCA actions."""
 

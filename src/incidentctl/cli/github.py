@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from incidentctl.cli.main import TIMESTAMP, branch_option, now_or, settings
+from incidentctl.cli.main import TIMESTAMP, SuggestingGroup, branch_option, now_or, settings
 from incidentctl.github.comment import DEFAULT_BOT_LOGIN
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ def _bot_login(ctx: click.Context, param: click.Parameter, value: str | None) ->
     return settings().bot_login or DEFAULT_BOT_LOGIN
 
 
-@click.group("github")
+@click.group("github", cls=SuggestingGroup)
 def command() -> None:
     """Post the pull-request comment and the SLA escalations on GitHub."""
 

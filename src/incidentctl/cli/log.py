@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from incidentctl.cli.main import branch_option
+from incidentctl.cli.main import branch_option, display_zone
 from incidentctl.cli.params import INCIDENT_ID
 from incidentctl.cli.progress import Progress
 
@@ -39,5 +39,5 @@ def command(root: Path, incident_id: str, ref: str, fmt: str) -> int:
         entries = incident_log(timeline, reader.read)
     trailers = read_trailers(git, [e.version.stamp.sha for e in entries])
     render = log.as_json if fmt == "json" else log.text
-    click.echo(render(entries, trailers))
+    click.echo(render(entries, trailers, display_zone()))
     return 0

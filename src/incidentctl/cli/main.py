@@ -9,10 +9,11 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
@@ -28,28 +29,76 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3
 
 
 class Timestamp(click.ParamType):  # type: ignore[type-arg]
-    """An ISO 8601 timestamp with an offset, as ``--now``/``--at`` take."""
+    """An instant as ``--now``/``--at`` take it: ISO 8601, a local time (in ``--tz`` or the
+    configured zone), ``-2h`` or ``2 hours ago``, ``yesterday 17:00``."""
 
     name = "TIME"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from incidentctl.when import parse_time
+
         if isinstance(value, datetime):
             return value
         try:
-            parsed = datetime.fromisoformat(str(value))
-        except ValueError:
-            self.fail(f"{value!r} is not an ISO 8601 timestamp such as 2026-11-22T10:05:00Z")
-        if parsed.tzinfo is None:
-            self.fail(f"{value!r} has no UTC offset: add Z or an offset such as +02:00")
-        return parsed.astimezone(UTC)
+            return parse_time(str(value), now=now_or(None), zone=display_zone())
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
+class Day(click.ParamType):  # type: ignore[type-arg]
+    """A calendar day: ``2026-11-01``, ``yesterday``, ``30 days ago``, ``last monday``."""
+
+    name = "DATE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from incidentctl.when import parse_day
+
+        if isinstance(value, date):
+            return value
+        try:
+            return parse_day(str(value), now=now_or(None), zone=display_zone())
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
 
 
 TIMESTAMP = Timestamp()
+DAY = Day()
+
+
+def display_zone() -> ZoneInfo:
+    """The zone times are shown in and local times are read in: ``--tz``, else the
+    configured zone, else UTC."""
+    top = click.get_current_context(silent=True)
+    root = top.find_root() if top is not None else None
+    given = root.params.get("tz") if root is not None else None
+    if isinstance(given, ZoneInfo):
+        return given
+    if root is None:
+        return ZoneInfo("UTC")
+    return settings().zone
+
+
+def wants_colour(environ: Mapping[str, str], terminal: bool) -> bool:
+    """Colour on a terminal, unless NO_COLOR is set to something (no-color.org: an empty
+    NO_COLOR is ignored, as an unset one)."""
+    return terminal and not environ.get("NO_COLOR")
 
 
 def now_or(value: datetime | None) -> datetime:
     """The CLI is the only place that reads the clock (to the second, as commits are)."""
     return value if value is not None else datetime.now(UTC).replace(microsecond=0)
+
+
+def _zone(value: str | None) -> ZoneInfo | None:
+    if value is None:
+        return None
+    try:
+        return ZoneInfo(value.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise click.BadParameter(
+            f"{value!r} is not an IANA time zone such as Europe/Berlin or UTC",
+            param_hint="'--tz'",
+        ) from None
 
 
 def settings() -> Settings:
@@ -91,7 +140,24 @@ def branch_option(*names: str, help: str = BRANCH_HELP) -> Callable[[F], F]:
     return click.option(*names, default=None, callback=_or_audited_branch, help=help)
 
 
-class LazyGroup(click.Group):
+class SuggestingGroup(click.Group):
+    """A group that answers a misspelt subcommand with the closest one."""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        from incidentctl.suggest import did_you_mean
+
+        name = args[0] if args else ""
+        unknown = name and not name.startswith("-") and self.get_command(ctx, name) is None
+        if unknown and not ctx.resilient_parsing:
+            hint = did_you_mean(name, self.list_commands(ctx))
+            if hint:
+                ctx.fail(f"No such command {name!r}{hint}")
+        return super().resolve_command(ctx, args)
+
+
+class LazyGroup(SuggestingGroup):
     """Imports a subcommand's module only when it runs, so ``--help`` stays fast."""
 
     COMMANDS: ClassVar[dict[str, str]] = {
@@ -196,10 +262,18 @@ class LazyGroup(click.Group):
     default=None,
     help="The incident repository (default: the Git work tree around the current folder).",
 )
+@click.option(
+    "--tz",
+    metavar="ZONE",
+    default=None,
+    callback=lambda ctx, param, value: _zone(value),
+    help="Show times in ZONE and read local times in it (default: the configured "
+    "timezone, else UTC); JSON and CSV always say UTC.",
+)
 @click.option("--debug", is_flag=True, help="Show the full traceback of internal errors.")
 @click.version_option(__version__, prog_name="incidentctl")
 @click.pass_context
-def cli(ctx: click.Context, root: Path | None, debug: bool) -> None:
+def cli(ctx: click.Context, root: Path | None, tz: ZoneInfo | None, debug: bool) -> None:
     """GitOps-style, declarative incident management."""
     from incidentctl.load.repository import find_root
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 from typing import Any
 
 import click
 from click.shell_completion import CompletionItem
+
+from incidentctl.suggest import did_you_mean  # difflib only: fine for --help
 
 
 def _root(ctx: click.Context | None) -> Path:
@@ -18,11 +19,6 @@ def _root(ctx: click.Context | None) -> Path:
         return top.obj
     given = top.params.get("root") if top is not None else None
     return find_root(given if isinstance(given, Path) else Path.cwd())
-
-
-def did_you_mean(value: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(value, choices, n=1, cutoff=0.5)
-    return f": did you mean {close[0]}?" if close else ""
 
 
 class IncidentId(click.ParamType):  # type: ignore[type-arg]

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import click
 
-from incidentctl.cli.main import TIMESTAMP, branch_option, now_or
+from incidentctl.cli.main import TIMESTAMP, SuggestingGroup, branch_option, now_or
 from incidentctl.cli.params import INCIDENT_ID
 from incidentctl.cli.progress import Progress
 
 
-@click.group("rca")
+@click.group("rca", cls=SuggestingGroup)
 def command() -> None:
     """Root-cause analyses: scaffold one, render the executive report."""
 

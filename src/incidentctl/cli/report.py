@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from incidentctl.cli.main import TIMESTAMP, branch_option, now_or
+from incidentctl.cli.main import DAY, TIMESTAMP, branch_option, now_or
 from incidentctl.cli.progress import Progress
 
 FORMATS = ("table", "markdown", "json", "csv", "html")
@@ -16,15 +16,15 @@ FORMATS = ("table", "markdown", "json", "csv", "html")
 @click.command("report")
 @click.option(
     "--since",
-    type=click.DateTime(["%Y-%m-%d"]),
+    type=DAY,
     default=None,
-    help="Only incidents opened on or after DATE (UTC).",
+    help="Only incidents opened on or after DATE (UTC), e.g. 2026-11-01 or '30 days ago'.",
 )
 @click.option(
     "--until",
-    type=click.DateTime(["%Y-%m-%d"]),
+    type=DAY,
     default=None,
-    help="Only incidents opened on or before DATE (UTC).",
+    help="Only incidents opened on or before DATE (UTC), e.g. 2026-11-30 or yesterday.",
 )
 @click.option("--customer", metavar="C", default=None, help="Only the incidents of customer C.")
 @branch_option("--ref")
@@ -45,8 +45,8 @@ FORMATS = ("table", "markdown", "json", "csv", "html")
 @click.pass_obj
 def command(
     root: Path,
-    since: datetime | None,
-    until: datetime | None,
+    since: date | None,
+    until: date | None,
     customer: str | None,
     ref: str,
     as_of: datetime | None,
@@ -62,8 +62,7 @@ def command(
     from incidentctl.report.metrics import build_report
     from incidentctl.report.tables import RENDERER_BY_NAME
 
-    first: date | None = since.date() if since else None
-    last: date | None = until.date() if until else None
+    first, last = since, until
     if first is not None and last is not None and first > last:
         raise UsageError(f"--since {first} is after --until {last}: swap them")
     with Progress("replaying history") as progress:

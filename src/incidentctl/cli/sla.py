@@ -10,9 +10,17 @@ from typing import TYPE_CHECKING
 
 import click
 
-from incidentctl.cli.main import BRANCH_HELP, TIMESTAMP, audited_branch, now_or
+from incidentctl.cli.main import (
+    BRANCH_HELP,
+    TIMESTAMP,
+    audited_branch,
+    display_zone,
+    now_or,
+    wants_colour,
+)
 from incidentctl.cli.params import INCIDENT_ID
 from incidentctl.cli.progress import Progress
+from incidentctl.when import shown as shown_at
 
 if TYPE_CHECKING:
     from incidentctl.history.model import History
@@ -104,14 +112,14 @@ def command(
         click.echo(text)
     else:
         board = evaluate(history, when, ids or None)
-        color = fmt == "table" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-        click.echo(RENDERER_BY_NAME[fmt](board, color))
+        color = fmt == "table" and wants_colour(os.environ, sys.stdout.isatty())
+        click.echo(RENDERER_BY_NAME[fmt](board, color, display_zone()))
     shown = {incident.id for incident in board.incidents}
     for incident_id in dict.fromkeys(ids):
         if incident_id not in shown:
             click.echo(
                 f"incidentctl: {incident_id}: nothing to judge on {ref} as of "
-                f"{when:%Y-%m-%dT%H:%M:%SZ}: its file is deleted, does not load, or did not "
+                f"{shown_at(when, display_zone())}: its file is deleted, does not load, or did not "
                 f"exist yet (incidentctl log {incident_id} shows its history)",
                 err=True,
             )
@@ -162,6 +170,8 @@ def _diff(
     artifact: Path | None,
     pr_number: int | None,
 ) -> int:
+    from dataclasses import replace
+
     from incidentctl.problems import UsageError
     from incidentctl.pulldiff import sla_diff
     from incidentctl.report.diff import RENDERER_BY_NAME, markdown
@@ -171,6 +181,8 @@ def _diff(
         raise UsageError("--pr-number goes with --artifact DIR")
     with Progress("replaying history") as progress:
         result = sla_diff(root, Range.parse(pull), at, progress=progress)
+    # times are shown in the display zone: the renderer shows them in as_of's
+    result = replace(result, as_of=result.as_of.astimezone(display_zone()))
     if artifact is not None:
         _write_artifact(artifact, markdown(result), pr_number)
     click.echo(RENDERER_BY_NAME[fmt](result))

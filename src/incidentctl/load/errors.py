@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from incidentctl.model.types import Date, Duration, Handle, Percent, Timestamp, shown
+from incidentctl.suggest import did_you_mean
 
 Loc = tuple[str | int, ...]
 
@@ -232,7 +233,9 @@ def _one_message(root: type[BaseModel], where_loc: Loc, item: Any, loc: Loc) -> 
         return f"missing required key {key!r}{inside}{what}: add it"
     prefix = f"{where}: " if where else ""
     if kind in ("literal_error", "enum"):
-        return f"{prefix}{shown(value)} is not one of {_choices(str(ctx.get('expected', '')))}"
+        choices = _choices(str(ctx.get("expected", "")))
+        hint = did_you_mean(value, choices.split(", ")) if isinstance(value, str) else ""
+        return f"{prefix}{shown(value)} is not one of {choices}{hint}"
     if kind == "string_pattern_mismatch":
         return f"{prefix}{shown(value)} does not have the expected form: write {_pattern_hint(loc)}"
     if kind == "too_short" and isinstance(value, list):

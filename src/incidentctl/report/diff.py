@@ -20,6 +20,7 @@ from incidentctl.problems import Problem
 from incidentctl.report.sla import STATE_ICONS, metric_json
 from incidentctl.sla.diff import IncidentChange, MetricChange, SlaDiff
 from incidentctl.sla.engine import MetricResult
+from incidentctl.when import shown
 
 MARKER = "<!-- incidentctl:sla-comment -->"
 # GitHub refuses comments over 65 536 characters; leave room for the tracker's footer.
@@ -53,13 +54,9 @@ def _duration(value: timedelta | None) -> str:
 
 
 def _when(value: datetime | None, as_of: datetime) -> str:
-    """``10:05 UTC`` on the day of ``as_of``, else with the date; seconds only if any."""
-    if value is None:
-        return "?"
-    value, today = value.astimezone(as_of.tzinfo), as_of
-    clock = value.strftime("%H:%M:%S" if value.second else "%H:%M")
-    day = "" if value.date() == today.date() else value.strftime("%Y-%m-%d ")
-    return f"{day}{clock} UTC"
+    """``10:05 UTC`` on the day of ``as_of``, else with the date, in ``as_of``'s zone (the
+    display zone: the command line hands the diff over with ``as_of`` in it)."""
+    return "?" if value is None else shown(value, as_of.tzinfo, as_of)
 
 
 def _severity_move(change: IncidentChange) -> str | None:

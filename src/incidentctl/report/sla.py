@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from incidentctl.model.types import format_duration, iso
 from incidentctl.sla.engine import Board, IncidentResult, MetricResult
+from incidentctl.when import shown
 
 STATE_COLOURS = {
     "breached": "red",
@@ -85,7 +86,7 @@ def board_dict(board: Board) -> dict[str, Any]:
     }
 
 
-def as_json(board: Board, color: bool = False) -> str:
+def as_json(board: Board, color: bool = False, zone: tzinfo | None = None) -> str:
     # Compact: json.dumps with indent falls back to the pure-Python encoder, ~10x slower.
     return json.dumps(board_dict(board), separators=(",", ":"))
 
@@ -104,12 +105,12 @@ def _remaining(m: MetricResult) -> str:
     return f"{format_duration(left)} left" if left >= 0 else f"{format_duration(-left)} over"
 
 
-def _due(m: MetricResult, as_of: datetime) -> str:
+def _due(m: MetricResult, as_of: datetime, zone: tzinfo | None) -> str:
     if m.state in ("missed",) and m.breached_at is not None:
-        return f"breached {iso(m.breached_at)}"
+        return f"breached {shown(m.breached_at, zone, as_of)}"
     if m.due_at is None or m.state in ("met", "pending"):
         return ""
-    return f"due {iso(m.due_at)}"
+    return f"due {shown(m.due_at, zone, as_of)}"
 
 
 def rows(board: Board) -> list[tuple[IncidentResult, MetricResult | None]]:
@@ -123,7 +124,7 @@ def rows(board: Board) -> list[tuple[IncidentResult, MetricResult | None]]:
     return result
 
 
-def table(board: Board, color: bool = False) -> str:
+def table(board: Board, color: bool = False, zone: tzinfo | None = None) -> str:
     import click
 
     header = (
@@ -144,7 +145,7 @@ def table(board: Board, color: bool = False) -> str:
             lines.append((*base, "-", "n/a", incident.note or "no targets", "", ""))
         else:
             lines.append(
-                (*base, m.metric, m.state, _progress(m), _remaining(m), _due(m, board.as_of))
+                (*base, m.metric, m.state, _progress(m), _remaining(m), _due(m, board.as_of, zone))
             )
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     out = []
@@ -157,7 +158,7 @@ def table(board: Board, color: bool = False) -> str:
         out.append("  ".join(cells).rstrip())
     out.append("")
     out.append(
-        f"as of {iso(board.as_of)} on {board.ref}"
+        f"as of {shown(board.as_of, zone)} on {board.ref}"
         + (f" at {board.commit[:12]}" if board.commit else "")
         + f": {len(board.incidents)} incident(s)"
     )
@@ -176,7 +177,7 @@ STATE_ICONS = {
 }
 
 
-def markdown(board: Board, color: bool = False) -> str:
+def markdown(board: Board, color: bool = False, zone: tzinfo | None = None) -> str:
     lines = [
         "| Incident | Severity | Status | Metric | State | Elapsed | Remaining | Due |",
         "|---|---|---|---|---|---|---|---|",
@@ -191,18 +192,18 @@ def markdown(board: Board, color: bool = False) -> str:
         lines.append(
             f"| {incident.id} | {incident.severity} | {incident.status} | {m.metric} | "
             f"{STATE_ICONS[m.state]} {m.state} | {_progress(m)} | {_remaining(m)} | "
-            f"{_due(m, board.as_of)} |"
+            f"{_due(m, board.as_of, zone)} |"
         )
     lines.append("")
     lines.append(
-        f"_As of {iso(board.as_of)} on `{board.ref}`"
+        f"_As of {shown(board.as_of, zone)} on `{board.ref}`"
         + (f" at `{board.commit[:12]}`" if board.commit else "")
         + "._"
     )
     return "\n".join(lines)
 
 
-RENDERER_BY_NAME: dict[str, Callable[[Board, bool], str]] = {
+RENDERER_BY_NAME: dict[str, Callable[..., str]] = {
     "table": table,
     "json": as_json,
     "markdown": markdown,
