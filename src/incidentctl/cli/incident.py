@@ -22,6 +22,8 @@ from incidentctl.cli.main import TIMESTAMP, branch_option, now_or
 from incidentctl.cli.params import INCIDENT_ID, SEVERITY
 
 F = Callable[..., Any]
+# Warnings about history an edit cannot change; printing them on every edit buries news.
+PAST_WARNINGS = frozenset({"clamped-commit"})
 
 
 def editing(function: F) -> F:
@@ -70,6 +72,8 @@ def run(root: Path, incident_id: str, operation: Any, **options: Any) -> int:
     history = commands.audited_history(root, options["branch"])
     planned = commands.plan_edit(root, path, operation, now=now, history=history)
     for problem in planned.warnings:
+        if problem.rule in PAST_WARNINGS:
+            continue  # about commits already on the branch: validate and audit say it
         click.echo(problem.render(), err=True)
     if not planned.changed:
         click.echo(

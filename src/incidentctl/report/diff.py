@@ -20,7 +20,7 @@ from incidentctl.problems import Problem
 from incidentctl.report.sla import STATE_ICONS, metric_json
 from incidentctl.sla.diff import IncidentChange, MetricChange, SlaDiff
 from incidentctl.sla.engine import MetricResult
-from incidentctl.when import shown
+from incidentctl.when import shown as shown_at
 
 MARKER = "<!-- incidentctl:sla-comment -->"
 # GitHub refuses comments over 65 536 characters; leave room for the tracker's footer.
@@ -56,7 +56,7 @@ def _duration(value: timedelta | None) -> str:
 def _when(value: datetime | None, as_of: datetime) -> str:
     """``10:05 UTC`` on the day of ``as_of``, else with the date, in ``as_of``'s zone (the
     display zone: the command line hands the diff over with ``as_of`` in it)."""
-    return "?" if value is None else shown(value, as_of.tzinfo, as_of)
+    return "?" if value is None else shown_at(value, as_of.tzinfo, as_of)
 
 
 def _severity_move(change: IncidentChange) -> str | None:
@@ -387,7 +387,8 @@ def _details(diff: SlaDiff) -> list[str]:
     if landing.merge is not None:
         how = "the head's tree" if landing.fast_forward else "a three-way merge"
         lines.append(
-            f"- Simulated merge `{landing.merge[:12]}` ({how}) landing at {iso(as_of)}; "
+            f"- Simulated merge `{landing.merge[:12]}` ({how}) landing at "
+            f"{shown_at(as_of, as_of.tzinfo)}; "
             "the base's first-parent history plus that commit is replayed. No ref was changed."
         )
     if quiet:
@@ -423,7 +424,11 @@ def text(diff: SlaDiff) -> str:
         ]
     if diff.problems:
         out += ["", *(p.render() for p in diff.problems)]
-    out += ["", f"if merged at {iso(as_of)}: {_plural(len(diff.incidents), 'incident')} touched"]
+    out += [
+        "",
+        f"if merged at {shown_at(as_of, as_of.tzinfo)}: "
+        f"{_plural(len(diff.incidents), 'incident')} touched",
+    ]
     return "\n".join(out)
 
 

@@ -204,6 +204,13 @@ def classify(before: MetricResult | None, after: MetricResult) -> MetricChange |
     )
     state = before.state if before is not None else "pending"
     kind: Kind
+    running = bool(after.cycles) and after.cycles[-1].stopped_at is None
+    if state == after.state and state in STOPPED and stopped is None and started is None:
+        # The metric's state is the worst of its cycles: a past miss stays a miss. What
+        # the merge changes, if anything, is the running cycle's due time.
+        if not running or before is None or before.due_at == after.due_at:
+            return None
+        return MetricChange(after.metric, "due_moved", before, after, stopped, started)
     if stopped is not None and stopped.state in STOPPED:
         kind = "met" if stopped.state == "met" else "missed"
     elif started is not None and after.state in RUNNING:
