@@ -19,9 +19,12 @@ SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 FILE_NAMES = [
     "calendar.json",
     "config.json",
+    "customer.json",
     "defectpolicy.json",
     "incident.json",
+    "notificationpolicy.json",
     "rca.json",
+    "service.json",
     "slapolicy.json",
 ]
 

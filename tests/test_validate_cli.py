@@ -218,7 +218,8 @@ def test_github_format_writes_escaped_workflow_commands(repo: MiniRepo) -> None:
         "::error file=incidents/2026/INC-2026-0001.yaml,line=6,col=1,title=schema::"
         "severity: 'SEV5' is not one of SEV1, SEV2, SEV3, SEV4, NONPROD",
         "::error file=incidents/odd%2Cname%3A1.yaml,line=2,col=1,title=kind::"
-        "kind 'Incidnt' is not one of Incident, RCA, SLAPolicy, Calendar, DefectPolicy: "
+        "kind 'Incidnt' is not one of Incident, RCA, SLAPolicy, Calendar, DefectPolicy, "
+        "Service, Customer, NotificationPolicy: "
         "did you mean Incident?",
         "::error file=policies/sla/standard.yaml,line=4,col=16,title=schema::"
         "warn_at[1]: '0%25' is out of range: write a percentage above 0%25 and at most 1000%25",
@@ -305,7 +306,7 @@ def test_a_folder_names_every_yaml_file_inside_it(repo: MiniRepo) -> None:
         repo.validate("incidents"),
         f"{NEW}:1:1: error document the document is a list: it must be a mapping that starts "
         "with apiVersion: incidentctl/v1 and kind: one of Incident, RCA, SLAPolicy, Calendar, "
-        "DefectPolicy",
+        "DefectPolicy, Service, Customer, NotificationPolicy",
         files=2,
     )
 

@@ -29,6 +29,11 @@ DESCRIPTIONS = {
     "fixes are due.",
     "Config": "The repository's settings, in incidentctl.yaml at its root: audited branch, "
     "display time zone, bot login and tracker settings.",
+    "Service": "One service of the catalogue: its owner, tier, escalation, paging and links.",
+    "Customer": "A customer: its contract, its contacts for customer updates, and whether "
+    "its incidents are shown on the public status page.",
+    "NotificationPolicy": "Which incident events and SLA thresholds go to which Slack, "
+    "email, PagerDuty and webhook channels.",
 }
 
 

@@ -15,14 +15,19 @@ from incidentctl.model import (
     CONFIG_FILE,
     RCA,
     Calendar,
+    Customer,
     DefectPolicy,
     Document,
     Incident,
+    NotificationPolicy,
+    Service,
     SLAPolicy,
 )
 from incidentctl.problems import UsageError
 
-DEFAULT_ROOTS = ("incidents", "policies")
+# The catalogue and the notification policies are configuration of the present: they are
+# read from the work tree, never replayed from history, so they live outside its roots.
+DEFAULT_ROOTS = ("incidents", "policies", "services", "customers", "notifications")
 YAML_SUFFIXES = (".yaml", ".yml")
 _INCIDENT_FILE = re.compile(r"^(INC-\d{4}-\d{4,})(\.rca)?\.ya?ml$")
 
@@ -85,6 +90,18 @@ class Workspace:
     @property
     def defect_policies(self) -> list[DefectPolicy]:
         return [m for _, m in self.models(DefectPolicy)]
+
+    @property
+    def services(self) -> dict[str, Service]:
+        return {m.name: m for _, m in self.models(Service)}
+
+    @property
+    def customers(self) -> dict[str, Customer]:
+        return {m.name: m for _, m in self.models(Customer)}
+
+    @property
+    def notification_policies(self) -> list[NotificationPolicy]:
+        return [m for _, m in self.models(NotificationPolicy)]
 
     @property
     def incidents(self) -> dict[str, Incident]:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from incidentctl.model.base import Document
+from incidentctl.model.catalogue import Customer, Service
 from incidentctl.model.config import Config
 from incidentctl.model.defects import DefectPolicy
 from incidentctl.model.incident import Incident
+from incidentctl.model.notify import NotificationPolicy
 from incidentctl.model.policy import Calendar, SLAPolicy
 from incidentctl.model.rca import RCA
 
@@ -16,6 +18,9 @@ MODEL_BY_KIND: dict[str, type[Document]] = {
     "Calendar": Calendar,
     "DefectPolicy": DefectPolicy,
     "Config": Config,
+    "Service": Service,
+    "Customer": Customer,
+    "NotificationPolicy": NotificationPolicy,
 }
 KINDS: tuple[str, ...] = tuple(MODEL_BY_KIND)
 # The kinds of the files under incidents/ and policies/; a Config is incidentctl.yaml only.
@@ -30,8 +35,11 @@ __all__ = [
     "RCA",
     "Calendar",
     "Config",
+    "Customer",
     "DefectPolicy",
     "Document",
     "Incident",
+    "NotificationPolicy",
     "SLAPolicy",
+    "Service",
 ]

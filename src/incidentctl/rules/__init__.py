@@ -8,6 +8,7 @@ from incidentctl.problems import Problem
 from incidentctl.rules import (
     business_days,
     calendar_ref,
+    catalogue_ref,
     clamped_commit,
     closed_immutable,
     commander_required,
@@ -15,6 +16,7 @@ from incidentctl.rules import (
     defect_route,
     id_file_name,
     id_reused,
+    notify_config,
     rca_incident,
     rca_published,
     resolution_required,
@@ -42,6 +44,8 @@ REGISTRY: tuple[Rule, ...] = (
     rca_published.RULE,
     defect_route.RULE,
     tracker_fields.RULE,
+    catalogue_ref.RULE,
+    notify_config.RULE,
     # history rules: they compare with the audited branch and need its replay
     status_transition.RULE,
     closed_immutable.RULE,
