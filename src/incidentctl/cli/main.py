@@ -185,6 +185,7 @@ class LazyGroup(SuggestingGroup):
         "assign": "incidentctl.cli.incident:assign",
         "defect": "incidentctl.cli.incident:defect",
         "defects": "incidentctl.cli.defects",
+        "notify": "incidentctl.cli.notify",
     }
 
     # What --help lists, so that listing the commands imports none of them (the models

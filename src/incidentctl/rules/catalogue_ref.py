@@ -38,9 +38,15 @@ def suggestion(name: str, known: Collection[str]) -> str:
 
 
 def _unknown(
-    doc: SourceDocument, rule: Rule, what: str, name: str, known: Collection[str], loc: Loc,
-    folder: str, also: str,
-) -> Problem:  # fmt: skip
+    doc: SourceDocument,
+    rule: Rule,
+    what: str,
+    name: str,
+    known: Collection[str],
+    loc: Loc,
+    folder: str,
+    also: str,
+) -> Problem:
     hint = suggestion(name, known)
     fix = "" if hint else f": use one of {', '.join(sorted(known))}, or add it to {folder}/"
     return doc.problem(rule.id, f"{what} {name!r} is not in the catalogue{hint}{fix}{also}", loc)
@@ -63,14 +69,30 @@ def check(context: Context, rule: Rule) -> Iterator[Problem]:
     def service_refs(doc: SourceDocument, names: list[str] | None, loc: Loc) -> Iterator[Problem]:
         for index, name in enumerate(names or ()):
             if check_services and name != "*" and name not in services:
-                yield _unknown(doc, rule, "service", name, services, (*loc, index), "services",
-                               service_note or "")  # fmt: skip
+                yield _unknown(
+                    doc,
+                    rule,
+                    "service",
+                    name,
+                    services,
+                    (*loc, index),
+                    "services",
+                    service_note or "",
+                )
 
     def customer_refs(doc: SourceDocument, names: list[str] | None, loc: Loc) -> Iterator[Problem]:
         for index, name in enumerate(names or ()):
             if check_customers and name not in customers:
-                yield _unknown(doc, rule, "customer", name, customers, (*loc, index), "customers",
-                               customer_note or "")  # fmt: skip
+                yield _unknown(
+                    doc,
+                    rule,
+                    "customer",
+                    name,
+                    customers,
+                    (*loc, index),
+                    "customers",
+                    customer_note or "",
+                )
 
     for doc, incident in workspace.target_models(Incident):
         yield from service_refs(doc, incident.services, ("services",))
