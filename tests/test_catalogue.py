@@ -7,6 +7,7 @@ line and column.
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -266,3 +267,14 @@ def test_a_channel_is_exactly_one_kind(repo: MiniRepo) -> None:
         f"{NOTIFY}:10:3: error schema channels.room: a channel is exactly one of slack, email, "
         "pagerduty or webhook (this one has slack, webhook)"
     )
+
+
+def test_the_readme_notification_policy_is_valid() -> None:
+    from incidentctl.load.yamlio import load_text
+    from incidentctl.model import NotificationPolicy
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("kind: NotificationPolicy\n", 1)[1].split("```", 1)[0]
+    text = "apiVersion: incidentctl/v1\nkind: NotificationPolicy\n" + textwrap.dedent(block)
+    policy = NotificationPolicy.model_validate(load_text(text))
+    assert sorted(policy.channels) == ["customers", "incident-room", "managers", "on-call"]

@@ -67,6 +67,7 @@ def test_init_in_an_empty_folder_gives_a_valid_repository(tmp_path: Path, run_cl
         *(f"schemas/{kind}.json" for kind in ("incident", "rca", "slapolicy", "calendar")),
         "schemas/defectpolicy.json",
         "schemas/config.json",
+        *(f"schemas/{kind}.json" for kind in ("service", "customer", "notificationpolicy")),
     }
     assert written == expected
     assert all((target / path).is_file() for path in expected)

@@ -420,3 +420,44 @@ def test_a_slack_bot_token_posts_with_chat_post_message(
     assert result.exit_code == 0, result.stdout + result.stderr
     assert [m["channel"] for m in world.slack.messages] == ["#incidents"] * 3
     assert world.slack.attempts[1] - world.slack.attempts[0] >= 1.0
+
+
+def test_update_send_pushes_then_emails_the_customer_once(
+    run_cli: RunCli, world: World, tmp_path: Path
+) -> None:
+    from test_edit_git import git_env
+
+    seed = build_repo(tmp_path / "seed", [
+        Commit("2026-03-02T09:00:00Z", files={POLICY: GOLD, **world.setup}),
+        Commit("2026-03-02T10:00:00Z", files={INC: opened(status="acknowledged")}),
+    ])  # fmt: skip
+    remote = tmp_path / "remote.git"
+    seed.git("clone", "-q", "--bare", str(seed.path), str(remote))
+    work = clone(seed, remote, tmp_path / "work")
+    before = work.head()
+    when = "2026-03-02T10:10:00Z"
+    env = {**world.env, **git_env(work, when)}
+    text = "Payments are flowing again for most merchants; next update at 10:40 UTC."
+    internal = run_cli(["-C", str(work.path), "update", "INC-2026-0001", "Looking at logs",
+                        "--audience", "internal", "--send"], env=env)  # fmt: skip
+    assert internal.exit_code == 2
+    assert "internal updates are never sent to customers" in internal.stderr
+    result = run_cli(["-C", str(work.path), "update", "INC-2026-0001", text, "--send",
+                      "--now", when], env=env)  # fmt: skip
+    assert result.exit_code == 0, result.stdout + result.stderr
+    pushed = work.git("rev-parse", "origin/main")
+    assert pushed != before
+    assert f"pushed {pushed[:12]} to origin main" in result.stdout
+    update_key = "INC-2026-0001/update/2026-03-02T10:10:00Z"
+    assert f"sent: {update_key} to default/customers: to 2 recipient(s)" in result.stdout
+    assert f"sent: {update_key} to default/bot: HTTP 204" in result.stdout
+    assert [m["To"] for m in world.smtp.messages] == ["card-ops@acme.example, noc@acme.example"]
+    assert text in world.smtp.messages[0].get_body(("plain",)).get_content()
+    # The push workflow's run, in its own clone, finds the update sent.
+    ci = clone(seed, remote, tmp_path / "ci")
+    later = notify(run_cli, ci, world, "--range", f"{before}..{pushed}", "--remote", "origin",
+                   "--at", "2026-03-02T10:11:00Z")  # fmt: skip
+    assert later.exit_code == 0, later.stdout
+    assert update_key not in later.stdout
+    assert len(world.smtp.messages) == 1
+    assert len([r for r in world.webhook.received if r.body["type"].endswith("update")]) == 1

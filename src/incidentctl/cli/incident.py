@@ -256,13 +256,61 @@ def severity(root: Path, /, incident_id: str, level: str, reason: str, **options
     show_default=True,
     help="Customer updates count for the update SLAs.",
 )
+@click.option(
+    "--send",
+    is_flag=True,
+    help="Also push, then send the customer update to the channels that carry customer "
+    "updates (the customer's contacts by email), once.",
+)
 @editing
 @click.pass_obj
-def update(root: Path, /, incident_id: str, text: str, audience: str, **options: Any) -> int:
+def update(
+    root: Path, /, incident_id: str, text: str, audience: str, send: bool, **options: Any
+) -> int:
     """Add an update to the communication log of incident ID."""
     from incidentctl.edit import commands
+    from incidentctl.problems import UsageError
 
-    return run(root, incident_id, commands.update(text, audience), **options)
+    if send:
+        if audience != "customer":
+            raise UsageError(
+                "--send sends customer updates: internal updates are never sent to customers; "
+                "leave --send out"
+            )
+        options["push"] = True  # the pushed commit is the record the ledger and CI share
+    code = run(root, incident_id, commands.update(text, audience), **options)
+    if send and code == 0:
+        code = send_update(root, incident_id, options["remote"], options["branch"], options["now"])
+    return code
+
+
+def send_update(root: Path, incident_id: str, remote: str, branch: str, now: Any) -> int:
+    """Deliver the customer updates the pushed commit brought, through the ledger on
+    ``remote``: the push workflow's ``notify`` then finds them sent."""
+    import os
+
+    from incidentctl.history.git import Git
+    from incidentctl.notify.ledger import new_run_id
+    from incidentctl.notify.session import Notifier, preflight
+    from incidentctl.report.problems import REPORTER_BY_NAME
+
+    environ = dict(os.environ)
+    notifier = Notifier(root, branch, environ, remote, new_run_id(),
+                        repo=environ.get("GITHUB_REPOSITORY", ""))  # fmt: skip
+    problems = preflight(notifier.workspace, environ)
+    if problems:
+        click.echo(REPORTER_BY_NAME["text"](problems, len(problems)).rstrip(), err=True)
+        click.echo("incidentctl: the update is pushed but was not sent: fix the notification "
+                   "setup, then run incidentctl notify", err=True)  # fmt: skip
+        return 2
+    tracking = f"refs/remotes/{remote}/{branch}"
+    head = Git(root).run("rev-parse", "--verify", tracking).stdout.decode().strip()
+    outcomes, _ = notifier.once(now_or(now), tracking, [head], only=incident_id)
+    for outcome in outcomes:
+        click.echo(outcome.render())
+    if not outcomes:
+        click.echo("nothing to send (already sent, or no channel carries customer updates)")
+    return 1 if any(o.status == "failed" for o in outcomes) else 0
 
 
 @click.command("assign")

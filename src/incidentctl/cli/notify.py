@@ -37,7 +37,8 @@ from incidentctl.cli.main import TIMESTAMP, branch_option, now_or, settings
     "stay",
     default=None,
     metavar="DURATION",
-    help="With or without --follow: stay up at most DURATION (e.g. 30m).",
+    help="Stay up at most DURATION (e.g. 20m) for the thresholds due; without --follow, stop "
+    "early when the branch moves (a newer push's run takes over).",
 )
 @click.option("--dry-run", is_flag=True, help="Say what would be sent; send and record nothing.")
 @click.pass_obj
@@ -88,6 +89,16 @@ def command(
             click.echo(outcome.render())  # type: ignore[attr-defined]
             failed = failed or getattr(outcome, "status", "") == "failed"
 
+    staying = (follow or limit is not None) and not dry_run
+    stop = threading.Event()
+    if staying:
+        # Installed before the first pass: a SIGTERM lets the delivery under way finish
+        # and be recorded, then the run stops. Nothing is lost, nothing is sent twice.
+        def on_signal(signum: int, frame: FrameType | None) -> None:
+            stop.set()
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
     now = now_or(as_of)
     ref_for_range = ref
     commits = None
@@ -97,22 +108,35 @@ def command(
     report(list(outcomes))
     if not outcomes:
         click.echo("nothing to send")
-    if (follow or limit is not None) and not dry_run:
-        stop = threading.Event()
-
-        def on_signal(signum: int, frame: FrameType | None) -> None:
-            stop.set()  # the pass under way finishes and records what it sent
-
-        signal.signal(signal.SIGTERM, on_signal)
-        signal.signal(signal.SIGINT, on_signal)
+    if staying and not stop.is_set():
         until = None if limit is None else now_or(None) + limit
 
+        started = notifier.head or ""
+
         def tick(instant: datetime) -> timedelta | None:
+            if not follow and notifier.superseded(started):
+                # A newer push started its own run, which stays up in turn.
+                click.echo("superseded by a newer push: its run takes over")
+                stop.set()
+                return None
             found, soonest = notifier.follow_tick(instant)
             report(list(found))
             return soonest
 
         click.echo("following: deliveries as thresholds fall (SIGTERM stops)")
-        follow_loop(tick, lambda: now_or(None), stop.wait, until=until)
+        follow_loop(tick, lambda: now_or(None), stop.wait, until=until, poll=_poll(environ))
+    if staying:
         click.echo("stopped: every delivery made is recorded")
     return 1 if failed else 0
+
+
+def _poll(environ: dict[str, str]) -> timedelta:
+    """How long a run that stays up waits at most between passes (new commits, a newer
+    push): ``INCIDENTCTL_NOTIFY_POLL`` seconds, 30 by default."""
+    from incidentctl.notify.follow import POLL
+
+    try:
+        seconds = float(environ.get("INCIDENTCTL_NOTIFY_POLL", ""))
+    except ValueError:
+        return POLL
+    return timedelta(seconds=seconds) if 0 < seconds <= POLL.total_seconds() else POLL

@@ -81,11 +81,13 @@ class Notifier:
         )
 
     def due(
-        self, now: datetime, ref: str, commits: list[str] | None
+        self, now: datetime, ref: str, commits: list[str] | None, only: str | None = None
     ) -> tuple[list[Planned], timedelta | None, object]:
         history = replay(self.root, ref)
         self.head = history.head
         events: list[Event] = range_events(history, set(commits)) if commits else []
+        if only is not None:  # one incident's customer updates, and nothing else
+            events = [e for e in events if e.incident == only and e.type == "customer-update"]
         open_ids = [
             i
             for i, t in history.incidents.items()
@@ -94,14 +96,20 @@ class Notifier:
         ]
         board = evaluate(history, now, ids=open_ids)
         policies = policies_for(history, board)
-        events += threshold_events(board, policies, history)
+        if only is None:
+            events += threshold_events(board, policies, history)
         self.runner.links = Links(self.server_url, self.repo, history.head, incident_paths(history))
         return plan(events, self.workspace), next_threshold(board, policies), board
 
     def once(
-        self, now: datetime, ref: str, commits: list[str] | None, dry_run: bool = False
+        self,
+        now: datetime,
+        ref: str,
+        commits: list[str] | None,
+        dry_run: bool = False,
+        only: str | None = None,
     ) -> tuple[list[Outcome], timedelta | None]:
-        planned, soonest, board = self.due(now, ref, commits)
+        planned, soonest, board = self.due(now, ref, commits, only)
         if dry_run:
             return [
                 Outcome(p.target.id, p.event.key, "would send", p.event.type) for p in planned
@@ -111,19 +119,28 @@ class Notifier:
         assert isinstance(board, Board)
         return self.runner.deliver(planned, board, now), soonest
 
+    def tip(self) -> tuple[str, str]:
+        """(the ref to read, its commit): with a remote, the branch is fetched first, so a
+        long-lived run sees what was pushed since it started."""
+        ref = self.ref
+        if self.remote is not None:
+            ref = f"refs/remotes/{self.remote}/{self.ref}"
+            self.git.run("fetch", "--quiet", "--no-tags", self.remote,
+                         f"+refs/heads/{self.ref}:{ref}", check=False)  # fmt: skip
+        done = self.git.run("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
+        return ref, done.stdout.decode().strip()
+
     def follow_tick(self, now: datetime) -> tuple[list[Outcome], timedelta | None]:
         """One pass of a long-lived run: events of the commits since the last pass (none
         on the first: those were the pushes' to deliver), and the thresholds due."""
         previous = self.head
+        ref, current = self.tip()
         commits: list[str] | None = None
-        if previous is not None:
-            current = (
-                self.git.run(
-                    "rev-parse", "--verify", "--quiet", f"{self.ref}^{{commit}}", check=False
-                )
-                .stdout.decode()
-                .strip()
-            )
-            if current and current != previous:
-                _, commits = first_parent(self.git, f"{previous}..{current}")
-        return self.once(now, self.ref, commits)
+        if previous is not None and current and current != previous:
+            _, commits = first_parent(self.git, f"{previous}..{current}")
+        return self.once(now, ref, commits)
+
+    def superseded(self, started: str) -> bool:
+        """Whether the branch moved past ``started``: a newer push's run takes over."""
+        _, current = self.tip()
+        return bool(current) and current != started
