@@ -230,6 +230,9 @@ class LazyGroup(SuggestingGroup):
         "assign": "Add assignees to incident ID (handles already assigned are skipped).",
         "defect": "Product defects of an incident.",
         "defects": "Open tracker issues for product defects and RCA actions.",
+        "notify": (
+            "Notify Slack, email, PagerDuty and webhooks of incident events, exactly once each."
+        ),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
