@@ -34,6 +34,7 @@ kind: Service
 name: payments
 owner: "@example/payments"
 tier: 1
+escalation: ["@example/payments-leads"]
 pagerduty: {routing_key_env: PD_KEY_PAYMENTS}
 """
 
@@ -461,3 +462,27 @@ def test_update_send_pushes_then_emails_the_customer_once(
     assert update_key not in later.stdout
     assert len(world.smtp.messages) == 1
     assert len([r for r in world.webhook.received if r.body["type"].endswith("update")]) == 1
+
+
+def test_a_defect_ticket_written_back_is_an_event(
+    run_cli: RunCli, world: World, tmp_path: Path
+) -> None:
+    defect = {"key": "gateway-timeout", "title": "Gateway times out", "service": "payments"}
+    routes = "routes:\n  - events: [opened, defect-ticket]\n    to: [bot]\n"
+    text = world.setup["notifications/default.yaml"]
+    setup = {**world.setup, "notifications/default.yaml": text[: text.index("routes:")] + routes}
+    repo = build_repo(tmp_path / "repo", [
+        Commit("2026-03-02T09:00:00Z", files={POLICY: GOLD, **setup}),
+        Commit("2026-03-02T10:00:00Z", files={INC: opened(defects=[defect])}),
+        Commit("2026-03-02T10:20:00Z", files={INC: opened(
+            defects=[{**defect, "tracker": "jira:PAY-123"}])}),
+    ])  # fmt: skip
+    result = notify(run_cli, repo, world, "--range", f"{repo.shas[1]}..{repo.head()}",
+                    "--at", "2026-03-02T10:21:00Z")  # fmt: skip
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert result.stdout == (
+        "sent: INC-2026-0001/defect/gateway-timeout to default/bot: HTTP 204\n"
+    )
+    body = world.webhook.received[0].body
+    assert body["type"] == "incident.defect-ticket"
+    assert "Defect: Gateway times out: jira:PAY-123" in body["text"]

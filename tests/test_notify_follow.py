@@ -82,6 +82,9 @@ def test_a_simulated_clock_gets_50_75_and_breach_of_a_5_minute_ack_within_a_minu
     escalation = next(r.body for r in world.webhook.received if r.body["keys"][-1].endswith("/75"))
     assert escalation["mentions"] == ["@example/leads"]
     assert escalation["facts"]["SLA"].startswith("acknowledge: 1m")
+    breach = next(r.body for r in world.webhook.received if r.body["keys"][-1].endswith("/100"))
+    # A breach also mentions the escalation handles of the incident's services.
+    assert breach["mentions"] == ["@example/leads", "@example/payments-leads"]
     # It slept until each threshold rather than polling every second.
     assert len(waits) < 40
 

@@ -17,6 +17,7 @@ EVENTS: tuple[str, ...] = (
     "status-changed",
     "customer-update",
     "rca-published",
+    "defect-ticket",
     "sla-warning",
     "sla-breach",
 )
@@ -26,6 +27,7 @@ Event = Literal[
     "status-changed",
     "customer-update",
     "rca-published",
+    "defect-ticket",
     "sla-warning",
     "sla-breach",
 ]

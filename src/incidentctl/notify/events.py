@@ -7,13 +7,14 @@ incident, or of an RCA) and thresholds from the SLA engine's board, through the 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from incidentctl.github.watch import Crossing, crossings, percent
 from incidentctl.history.model import History, IncidentState, Stamp
-from incidentctl.model import SLAPolicy
+from incidentctl.load.document import parse_document
+from incidentctl.model import Incident, SLAPolicy
 from incidentctl.model.types import iso
 from incidentctl.sla.engine import Board, IncidentResult
 
@@ -87,6 +88,44 @@ def range_events(history: History, commits: Collection[str]) -> list[Event]:
             was_published = published
     # Stable: the events of one commit keep their order (a status change, then an update).
     return sorted(found, key=lambda e: (e.at, e.incident))
+
+
+def defect_events(
+    history: History, commits: Collection[str], read: Callable[[str], bytes]
+) -> list[Event]:
+    """A product defect whose tracker reference the commits wrote (``defects sync``
+    writes it back when it opens the ticket): one event per defect, read from the
+    incident's file as those commits left it (``read`` gives a blob's bytes)."""
+    found: list[Event] = []
+    for incident_id, timeline in sorted(history.incidents.items()):
+        state = _latest(history, incident_id)
+        versions = timeline.versions
+        if state is None or not any(v.stamp.sha in commits for v in versions):
+            continue
+        known: dict[str, str] = {}
+        for version in versions:
+            trackers = _trackers(version.path, version.blob, read)
+            if version.stamp.sha in commits:
+                for key, (title, tracker) in trackers.items():
+                    if known.get(key) != tracker:
+                        found.append(
+                            Event((f"{incident_id}/defect/{key}",), "defect-ticket",
+                                  incident_id, version.stamp.landed_at, state,
+                                  commit=version.stamp.sha, text=f"{title}: {tracker}")
+                        )  # fmt: skip
+            known = {key: tracker for key, (_, tracker) in trackers.items()}
+    return found
+
+
+def _trackers(
+    path: str, blob: str | None, read: Callable[[str], bytes]
+) -> dict[str, tuple[str, str]]:
+    if blob is None:
+        return {}
+    model = parse_document(path, read(blob)).model
+    if not isinstance(model, Incident):
+        return {}
+    return {d.key: (d.title, d.tracker) for d in model.defects if d.tracker}
 
 
 def _latest(history: History, incident_id: str) -> IncidentState | None:

@@ -82,7 +82,15 @@ def _remaining(result: IncidentResult | None) -> str | None:
     return f"{metric}: {format_duration(left.total_seconds())} remaining"
 
 
-def compose(channel: str, event: Event, result: IncidentResult | None, links: Links) -> Message:
+def compose(
+    channel: str,
+    event: Event,
+    result: IncidentResult | None,
+    links: Links,
+    escalation: tuple[str, ...] = (),
+) -> Message:
+    """The message of ``event`` on ``channel``. ``escalation``: the catalogue's escalation
+    handles of the incident's services, mentioned when an SLA breaks."""
     state, previous = event.state, event.previous
     headline = {
         "opened": "opened",
@@ -91,11 +99,14 @@ def compose(channel: str, event: Event, result: IncidentResult | None, links: Li
         "status-changed": f"{previous.status if previous else '?'} to {state.status}",
         "customer-update": "customer update",
         "rca-published": "RCA published",
+        "defect-ticket": "defect ticket opened",
     }.get(event.type, event.text)
     title = f"{state.id} {headline}: {state.title}"
     lines = [f"{state.id}: {state.title}", f"Severity {state.severity}, status {state.status}"]
     if event.type == "customer-update":
         lines.append(f"Update: {event.text}")
+    if event.type == "defect-ticket":
+        lines.append(f"Defect: {event.text}")
     mentions: tuple[str, ...] = ()
     crossing = event.crossing
     if crossing is not None:
@@ -116,6 +127,9 @@ def compose(channel: str, event: Event, result: IncidentResult | None, links: Li
         if cycle.state == "paused":
             lines.append("The clock is paused for now.")
         mentions = top.notify
+        if top.breach:
+            handles = (f"@{h.lstrip('@')}" for h in escalation)
+            mentions = tuple(dict.fromkeys([*mentions, *handles]))
         if mentions:
             lines.append(f"Escalation: {' '.join(mentions)}")
     facts = {"Severity": state.severity, "Status": state.status}

@@ -184,7 +184,12 @@ class Runner:
         result = (
             next((r for r in board.incidents if r.id == event.incident), None) if board else None
         )
-        message = compose(target.id, event, result, self.links)
+        services = self.workspace.services
+        escalation = tuple(
+            h for name in event.state.services if name in services
+            for h in services[name].escalation
+        )  # fmt: skip
+        message = compose(target.id, event, result, self.links, escalation)
         delivery = Delivery(
             message,
             now,

@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from incidentctl.github.watch import Links, incident_paths, policies_for
-from incidentctl.history.git import Git
+from incidentctl.history.git import BlobReader, Git
 from incidentctl.history.replay import replay
 from incidentctl.load.repository import Repository, Workspace
 from incidentctl.model import Customer, NotificationPolicy, Service
-from incidentctl.notify.events import Event, range_events, threshold_events
+from incidentctl.notify.events import Event, defect_events, range_events, threshold_events
 from incidentctl.notify.follow import next_threshold
 from incidentctl.notify.ledger import Ledger
 from incidentctl.notify.run import Outcome, Planned, Runner, plan
@@ -85,7 +85,14 @@ class Notifier:
     ) -> tuple[list[Planned], timedelta | None, object]:
         history = replay(self.root, ref)
         self.head = history.head
-        events: list[Event] = range_events(history, set(commits)) if commits else []
+        events: list[Event] = []
+        if commits:
+            shas = set(commits)
+            with BlobReader(self.git) as blobs:
+                ticketed = defect_events(history, shas, blobs.read)
+            events = sorted(
+                [*range_events(history, shas), *ticketed], key=lambda e: (e.at, e.incident)
+            )
         if only is not None:  # one incident's customer updates, and nothing else
             events = [e for e in events if e.incident == only and e.type == "customer-update"]
         open_ids = [
