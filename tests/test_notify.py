@@ -486,3 +486,18 @@ def test_a_defect_ticket_written_back_is_an_event(
     body = world.webhook.received[0].body
     assert body["type"] == "incident.defect-ticket"
     assert "Defect: Gateway times out: jira:PAY-123" in body["text"]
+
+
+def test_a_dry_run_needs_no_secret_and_sends_nothing(
+    run_cli: RunCli, world: World, tmp_path: Path
+) -> None:
+    repo = story(world, tmp_path / "repo")
+    result = run_cli(["-C", str(repo.path), "notify", "--dry-run", "--range", _range(repo),
+                      "--at", "2026-03-02T10:31:00Z"], env={})  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 14
+    assert lines[0] == "would send: INC-2026-0001/opened to default/room: opened"
+    assert world.webhook.attempts == world.slack.attempts == world.pagerduty.attempts == []
+    done = notify(run_cli, repo, world, "--range", _range(repo), "--at", "2026-03-02T10:31:00Z")
+    assert done.stdout.count("sent: ") == 14  # the dry run recorded nothing

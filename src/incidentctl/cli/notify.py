@@ -70,7 +70,7 @@ def command(
         repo=environ.get("GITHUB_REPOSITORY") or settings().github_repository or "",
         server_url=environ.get("GITHUB_SERVER_URL", "https://github.com"),
     )
-    problems = preflight(notifier.workspace, environ)
+    problems = preflight(notifier.workspace, None if dry_run else environ)
     if problems:
         click.echo(REPORTER_BY_NAME["text"](problems, len(problems)).rstrip(), err=True)
         click.echo("incidentctl: nothing was sent: fix the notification setup first", err=True)

@@ -23,8 +23,9 @@ from incidentctl.sla.engine import ENDED, evaluate
 ZERO = "0" * 40
 
 
-def preflight(workspace: Workspace, environ: Mapping[str, str]) -> list[Problem]:
-    """Problems of the notification setup, secrets included, before anything is sent."""
+def preflight(workspace: Workspace, environ: Mapping[str, str] | None) -> list[Problem]:
+    """Problems of the notification setup before anything is sent; with ``environ``, the
+    secrets missing from it too (a dry run needs none)."""
     kinds = (NotificationPolicy.__name__, Service.__name__, Customer.__name__)
     setup = [d for d in workspace.documents if d.kind in kinds]
     scoped = Workspace(workspace.root, workspace.documents, setup)
