@@ -118,3 +118,11 @@ def test_blobs_are_read_through_one_process(repo: Repo) -> None:
         assert reader.read(blobs[0]) == read[blobs[0]]
     assert b"status: acknowledged" in read[blobs[0]]
     assert len(read) == 2
+
+
+def test_a_git_that_is_not_there_is_a_usage_error(repo: Repo) -> None:
+    from incidentctl.problems import UsageError
+
+    missing = str(repo.path / "no-such-git")
+    with pytest.raises(UsageError, match=f"cannot run '{missing}': install Git"):
+        Git(repo.path, executable=missing).run("status")

@@ -133,12 +133,14 @@ class Git:
         command = [self.executable, "-C", str(self.root), *args]
         if self.executable == "git":
             command[0] = runner.GIT_PYTHON_GIT_EXECUTABLE or "git"
+        from git.exc import GitCommandNotFound
+
         try:
             return runner.execute(command, **options)
-        except OSError as error:  # GitPython's GitCommandNotFound, or a missing folder
+        except (GitCommandNotFound, OSError):
             raise UsageError(
-                f"cannot run {command[0]!r} ({error.strerror or error}): install Git and "
-                "make sure it is on the PATH"
+                f"cannot run {command[0]!r}: install Git and make sure it is on the PATH, "
+                "or name it in GIT_PYTHON_GIT_EXECUTABLE"
             ) from None
 
     def failure(self, command: str, stderr: bytes) -> UsageError:
