@@ -431,7 +431,7 @@ def goals(
     if not (repo / "incidents").is_dir():  # built without a work tree: check main out
         git(repo, "checkout", "-q", "-f", "main")
     one = next((repo / "incidents").rglob("*.yaml")).relative_to(repo)
-    check = [sys.executable, "-c", CLI, "-C", str(repo), "validate", str(one)]
+    check = [sys.executable, "-c", CLI, "-C", str(repo), "validate", str(repo / one)]
     validate_one = median_of(runs, lambda: timed_process(check))
     helped = median_of(runs, lambda: timed_process([sys.executable, "-c", CLI, "--help"]))
     cold_goal = 0.6 if incidents >= 5000 else 1.0
