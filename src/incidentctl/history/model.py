@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -134,19 +135,20 @@ class Timeline:
     problems: list[tuple[Stamp, str]] = field(default_factory=list)
 
     # Cached, a timeline keeps its states (with its problems) and its versions as two
-    # MessagePack texts of their own, decoded on first use. A cached replay then loads
+    # MessagePack texts of their own, compressed (their field names repeat), decoded on
+    # first use. A cached replay then loads
     # in a fraction of the time, the SLA engine never builds the versions, commands
     # that look at a few incidents build only those, and a replay continued by a few
     # commits encodes again only the timelines they touched.
     def packed(self) -> tuple[bytes, bytes]:
         """The states (with the problems) and the versions, encoded."""
         packed = self.__dict__
-        versions = packed.get("_versions") or _VERSIONS.encode(self.versions)
+        versions = packed.get("_versions") or _pack(self.versions)
         return self.packed_states(), versions
 
     def packed_states(self) -> bytes:
         """The states and problems, encoded: equal timelines give equal bytes."""
-        return self.__dict__.get("_states") or _VERSIONS.encode((self.states, self.problems))
+        return self.__dict__.get("_states") or _pack((self.states, self.problems))
 
     @classmethod
     def unpacked(
@@ -170,7 +172,7 @@ class Timeline:
                 else:
                     decoded = _decode(_STATES_DECODER, packed)
                     attributes.update(zip(_STATES, decoded, strict=True))
-            except (msgspec.DecodeError, msgspec.ValidationError, ValueError):
+            except (msgspec.DecodeError, msgspec.ValidationError, ValueError, zlib.error):
                 raise _damaged(attributes.get("_source"), self.id) from None
             attributes.pop(key, None)
         if name not in attributes:
@@ -185,6 +187,8 @@ _STATES_DECODER = msgspec.msgpack.Decoder(
     tuple[list[tuple[Stamp, IncidentState | None]], list[tuple[Stamp, str]]]
 )
 _VERSIONS_DECODER = msgspec.msgpack.Decoder(list[VersionRef])
+# Far more than the history of any one incident: a planted one cannot fill the memory.
+_MAX_PACKED = 64 << 20
 
 
 def _damaged(source: Path | None, incident_id: str) -> UsageError:
@@ -199,12 +203,20 @@ def _damaged(source: Path | None, incident_id: str) -> UsageError:
     )
 
 
+def _pack(value: Any) -> bytes:
+    return zlib.compress(_VERSIONS.encode(value), 1)
+
+
 def _decode(decoder: msgspec.msgpack.Decoder[Any], data: bytes) -> Any:
+    inflate = zlib.decompressobj()
+    text = inflate.decompress(data, _MAX_PACKED)
+    if inflate.unconsumed_tail or not inflate.eof:
+        raise ValueError("a packed history that is too large or cut short")
     # Many small objects at once: the cyclic collector would walk them all, for nothing.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return decoder.decode(data)
+        return decoder.decode(text)
     finally:
         if enabled:
             gc.enable()
