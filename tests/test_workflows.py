@@ -253,9 +253,37 @@ def test_the_dashboard_gate_reads_the_configuration(tmp_path: Path) -> None:
                 if s.get("id") == "asked")  # fmt: skip
     script = gate["run"].split("<<'PY'\n", 1)[1].rsplit("PY", 1)[0]
     head = "apiVersion: incidentctl/v1\nkind: Config\n"
-    for text, expected in ((head, "publish=false\n"),
-                           (head + "dashboard:\n  publish: true\n", "publish=true\n")):  # fmt: skip
+    cases = (
+        (head, "status_page=false\ndashboard=false\npublish=false\n"),
+        (
+            head + "dashboard:\n  publish: true\n",
+            "status_page=false\ndashboard=true\npublish=true\n",
+        ),
+        (
+            head + "status_page:\n  publish: true\n",
+            "status_page=true\ndashboard=false\npublish=true\n",
+        ),
+    )
+    for text, expected in cases:
         (tmp_path / "incidentctl.yaml").write_text(text, encoding="utf-8")
         done = subprocess.run([sys.executable, "-"], input=script, cwd=tmp_path,
                               capture_output=True, text=True, check=True)  # fmt: skip
         assert done.stdout == expected
+
+
+def test_the_status_page_is_built_public_and_on_every_push_to_main() -> None:
+    workflow = by_name("incidents-dashboard.yml")
+    assert workflow["on"]["push"] == {"branches": ["main"]}
+    [build] = [s for s in steps(workflow) if "site build" in s.get("run", "")]
+    script = build["run"]
+    # the status page is built with --public, alone in the folder Pages gets, only when
+    # status_page.publish asks for it; the internal dashboard only under dashboard/
+    assert 'incidentctl site build --public --ref main --out "$site"' in script
+    assert script.count("site build") == 1
+    assert build["env"]["STATUS_PAGE"] == "${{ steps.asked.outputs.status_page }}"
+    assert '[ "$STATUS_PAGE" = true ]' in script
+    reports = [line for line in script.splitlines() if "incidentctl report" in line]
+    assert reports and all('--out "$site/dashboard/' in line for line in reports)
+    assert '[ "$DASHBOARD" = true ]' in script
+    [upload] = uses(workflow, "actions/upload-pages-artifact")
+    assert upload["with"]["path"] == "${{ runner.temp }}/site"

@@ -171,6 +171,7 @@ class LazyGroup(SuggestingGroup):
         "audit": "incidentctl.cli.audit",
         "github": "incidentctl.cli.github",
         "report": "incidentctl.cli.report",
+        "site": "incidentctl.cli.site",
         "rca": "incidentctl.cli.rca",
         "ack": "incidentctl.cli.incident:ack",
         "mitigate": "incidentctl.cli.incident:mitigate",

@@ -28,13 +28,20 @@ class DashboardSettings(Strict):
     publish: bool = False
 
 
+class StatusPageSettings(Strict):
+    # The status page carries only public fields (services, impact, customer updates);
+    # still, a team says when it starts telling the world.
+    publish: bool = False
+
+
 class Config(Document):
     """Settings every command reads; ``INCIDENTCTL_*`` variables and flags override them.
 
     ``branch`` is the audited branch (default: the remote's HEAD branch, else ``main``,
     else ``master``); ``timezone`` the zone times are shown in (default UTC); ``bot_login``
     the login of the bot whose comments are the tool's own; ``dashboard.publish`` whether
-    the dashboard workflow publishes the dashboard on GitHub Pages (default: no).
+    the dashboard workflow publishes the internal dashboard on GitHub Pages, and
+    ``status_page.publish`` whether it publishes the public status page (default: no).
     """
 
     kind: Literal["Config"]
@@ -44,3 +51,4 @@ class Config(Document):
     github: GitHubSettings | None = None
     jira: JiraSettings | None = None
     dashboard: DashboardSettings | None = None
+    status_page: StatusPageSettings | None = None
