@@ -278,3 +278,27 @@ def test_a_folder_that_is_not_a_site_is_left_alone(
     assert "was not made by `site build`" in result.stderr
     assert [p.name for p in out.iterdir()] == ["notes.txt"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".mine")]
+
+
+def test_a_customer_view_shows_that_customer_alone(
+    run_cli: RunCli, repo: Repo, tmp_path: Path
+) -> None:
+    out = tmp_path / "site"
+    build(run_cli, repo, out)
+    views = sorted(p.name for p in (out / "customers").iterdir())
+    assert views == ["canary-customer-acme.html", "canary-customer-globex.html"]
+    acme = (out / "customers" / "canary-customer-acme.html").read_text(encoding="utf-8")
+    globex = (out / "customers" / "canary-customer-globex.html").read_text(encoding="utf-8")
+    # acme has the SEV1 (INC-2026-0001); globex the SEV3 (INC-2026-0002)
+    assert "INC-2026-0001" in acme and "Canary-title" in acme
+    for other in ("INC-2026-0002", "globex", "portal", "INC-2026-0003", "INC-2026-0004"):
+        assert other not in acme, other
+    for other in ("INC-2026-0001", "acme", "payments-api", "Canary-title"):
+        assert other not in globex, other
+    # the figures are the customer's own: the globex SEV3 acknowledged in 10 minutes
+    assert '<div class="card" data-figure="incidents"><small>incidents</small><b>1</b>' in globex
+    assert '<div class="card" data-figure="MTTA mean"><small>MTTA mean</small><b>10m</b>' in globex
+    # nothing internal beyond the figures: no commits, authors or internal updates
+    for text in (acme, globex):
+        assert repo.head() not in text and "Canary Author" not in text
+        assert "CANARY internal" not in text and "@canary" not in text

@@ -75,7 +75,12 @@ def command(
         until=last,
         customer=customer,
     )
-    text = as_html(report) if fmt == "html" else RENDERER_BY_NAME[fmt](report)
+    if fmt == "html":
+        from incidentctl.cli.site import forge_link
+
+        text = as_html(report, history, forge_link())
+    else:
+        text = RENDERER_BY_NAME[fmt](report)
     if out is None:
         click.echo(text, nl=False)
         return 0

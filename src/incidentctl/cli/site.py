@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from incidentctl.cli.main import TIMESTAMP, now_or
 from incidentctl.cli.progress import Progress
+
+if TYPE_CHECKING:
+    from incidentctl.site.timeline import CommitLink
+
+
+def forge_link() -> CommitLink:
+    """Commits link to their page on GITHUB_SERVER_URL when the repository is known."""
+    from incidentctl.site.dashboard import commit_link
+
+    return commit_link(os.environ.get("GITHUB_SERVER_URL"), os.environ.get("GITHUB_REPOSITORY"))
 
 
 @click.group("site")
@@ -65,8 +77,15 @@ def build(
     if public:
         site = public_site(history, build_report(history, now), title=title, url=url)
     else:
-        report = build_report(history, now, rcas_at(root, history.head))
-        site = full_site(history, report, title=title, url=url)
+        rcas = rcas_at(root, history.head)
+        site = full_site(
+            history,
+            build_report(history, now, rcas),
+            title=title,
+            url=url,
+            link=forge_link(),
+            customer_report=lambda c: build_report(history, now, rcas, customer=c),
+        )
     write_site(site, out)
     click.echo(f"wrote {len(site.files)} files to {out}", err=True)
     return 0

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from incidentctl.history.model import History
 from incidentctl.report.metrics import Report
 from incidentctl.site.build import Site
+from incidentctl.site.dashboard import commit_link, context, incident_view
 from incidentctl.site.feeds import (
     FEED_PATH,
     INCIDENTS_PATH,
@@ -16,7 +17,8 @@ from incidentctl.site.feeds import (
     summary_json,
 )
 from incidentctl.site.render import render
-from incidentctl.site.status import StatusPage, build_status
+from incidentctl.site.status import StatusPage, build_status, slug
+from incidentctl.site.timeline import CommitLink
 
 
 def status_files(page: StatusPage) -> dict[str, str]:
@@ -53,14 +55,48 @@ def full_site(
     title: str,
     url: str = "",
     names: Mapping[str, str | None] | None = None,
+    link: CommitLink | None = None,
+    customer_report: Callable[[str], Report] | None = None,
 ) -> Site:
-    from incidentctl.report.html import as_html
-
+    """The internal site: the dashboard, a page per incident, a view per customer, and
+    the public part under ``status/``. ``customer_report`` gives one customer's report."""
+    link = link or commit_link(None, None)
     files = {
         f"status/{name}": text
         for name, text in status_files(
             build_status(history, report, title=title, url=url, names=names)
         ).items()
     }
-    files["index.html"] = as_html(report)
+    customers = sorted({f.customer for f in report.incidents if f.customer})
+    slugs = customer_slugs(customers)
+    nav = [("Status page", "status/index.html")]
+    nav += [(f"Customer: {c}", f"customers/{slugs[c]}.html") for c in customers]
+    files["index.html"] = render(
+        "dashboard.html.j2",
+        **context(report, link, lambda i: f"incidents/{i}.html", views=[], nav=nav),
+    )
+    for f in report.incidents:
+        files[f"incidents/{f.id}.html"] = render(
+            "incident.html.j2",
+            **context(report, link, lambda i: f"{i}.html"),
+            view=incident_view(history, f, report.as_of, link),
+            as_of=report.as_of,
+        )
+    for customer in customers:
+        theirs = customer_report(customer) if customer_report else None
+        if theirs is not None:
+            files[f"customers/{slugs[customer]}.html"] = render(
+                "customer.html.j2", **context(theirs, commit_link(None, None), lambda i: f"#{i}")
+            )
     return Site(files)
+
+
+def customer_slugs(customers: Sequence[str]) -> dict[str, str]:
+    """Customer -> file name; two names with one slug get numbered apart."""
+    taken: dict[str, int] = {}
+    result = {}
+    for customer in customers:
+        base = slug(customer)
+        taken[base] = taken.get(base, 0) + 1
+        result[customer] = base if taken[base] == 1 else f"{base}-{taken[base]}"
+    return result
