@@ -302,3 +302,28 @@ def test_a_customer_view_shows_that_customer_alone(
     for text in (acme, globex):
         assert repo.head() not in text and "Canary Author" not in text
         assert "CANARY internal" not in text and "@canary" not in text
+
+
+def test_a_chart_goes_to_a_log_scale_only_when_values_spread_widely() -> None:
+    from incidentctl.site.charts import bar_chart
+
+    close = bar_chart("c", "close", [("a", "m", 10.0), ("b", "m", 200.0)], str)
+    assert not close.log
+    assert [r.width for r in close.rows] == [5.0, 100.0]
+    wide = bar_chart("w", "wide", [("a", "m", 10.0), ("b", "m", 100.0), ("c", "m", 1000.0)], str)
+    assert wide.log
+    # the smallest gets a tenth of the track, each tenfold step an equal share of the rest
+    assert [r.width for r in wide.rows] == [10.0, 55.0, 100.0]
+    percent = bar_chart("p", "rates", [("a", "r", 1.0), ("b", "r", 75.0)], str, top=100.0)
+    assert not percent.log and [r.width for r in percent.rows] == [1.0, 75.0]
+
+
+def test_durations_on_pages_keep_their_two_largest_units() -> None:
+    from incidentctl.site.dashboard import duration_text
+
+    assert duration_text(7 * 86400 + 7 * 3600 + 42 * 60 + 36) == "7d7h"
+    assert duration_text(3600 + 30) == "1h"
+    assert duration_text(2220) == "37m"
+    assert duration_text(45) == "45s"
+    assert duration_text(0) == "0s"
+    assert duration_text(None) == "-"

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from incidentctl.cli.main import TIMESTAMP, now_or
+from incidentctl.cli.main import TIMESTAMP, branch_option, now_or, settings
 from incidentctl.cli.progress import Progress
 
 if TYPE_CHECKING:
@@ -17,10 +17,12 @@ if TYPE_CHECKING:
 
 
 def forge_link() -> CommitLink:
-    """Commits link to their page on GITHUB_SERVER_URL when the repository is known."""
+    """Commits link to their page on GITHUB_SERVER_URL (as in GitHub Actions) in the
+    repository GITHUB_REPOSITORY, else the configured one; no link when either is unknown."""
     from incidentctl.site.dashboard import commit_link
 
-    return commit_link(os.environ.get("GITHUB_SERVER_URL"), os.environ.get("GITHUB_REPOSITORY"))
+    repository = os.environ.get("GITHUB_REPOSITORY") or settings().github_repository
+    return commit_link(os.environ.get("GITHUB_SERVER_URL"), repository)
 
 
 @click.group("site")
@@ -40,7 +42,7 @@ def command() -> None:
     is_flag=True,
     help="Only the public status page, its Atom feed and its JSON: what may be published.",
 )
-@click.option("--ref", default="main", show_default=True, help="The audited branch or ref.")
+@branch_option("--ref")
 @click.option(
     "--at",
     "as_of",

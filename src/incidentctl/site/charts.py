@@ -49,11 +49,12 @@ def bar_chart(
     log = top is None and len(positive) > 1 and max(positive) / min(positive) > LOG_SPREAD
     end = top if top is not None else max(positive, default=1.0)
     if log:
-        floor = min(positive) / 2
-        span = math.log10(end / floor)
+        # the smallest value gets a tenth of the track, the largest all of it
+        low = min(positive)
+        span = math.log10(end / low)
 
         def width(v: float) -> float:
-            return 0.0 if v <= floor else 100 * math.log10(v / floor) / span
+            return 0.0 if v <= 0 else 10 + 90 * math.log10(max(v, low) / low) / span
 
     else:
 

@@ -23,7 +23,6 @@ from incidentctl.report.metrics import (
     Stat,
     incident_story,
     percent,
-    seconds_text,
 )
 from incidentctl.site.charts import BarChart, bar_chart
 from incidentctl.site.timeline import CommitLink, timeline_svg
@@ -34,6 +33,21 @@ TONE = {
     "breached": "bad", "missed": "bad", "at_risk": "warn", "paused": "info",
     "running": "info", "met": "good", "pending": "muted", "not_applicable": "muted",
 }  # fmt: skip
+
+
+def duration_text(value: float | None) -> str:
+    """A duration to read at a glance: its two largest units, the rest dropped
+    (``7d7h`` for 7d7h42m36s, ``1h6m``, ``45s``); exact figures are in JSON and CSV."""
+    if value is None:
+        return "-"
+    rest = round(abs(value))
+    units: list[str] = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        amount, rest = divmod(rest, size)
+        if amount or units:
+            units.append(f"{amount}{unit}" if amount else "")
+    text = "".join(units[:2]) or "0s"
+    return f"-{text}" if value < 0 else text
 
 
 def commit_link(server: str | None, repository: str | None) -> CommitLink:
@@ -55,10 +69,10 @@ class Figure:
 
 
 def stat_detail(stat: Stat) -> str:
-    parts = [f"median {seconds_text(stat.median)}"]
+    parts = [f"median {duration_text(stat.median)}"]
     p90 = getattr(stat, "p90", None)
     if p90 is not None or hasattr(stat, "p90"):
-        parts.append(f"p90 {seconds_text(p90)}")
+        parts.append(f"p90 {duration_text(p90)}")
     parts.append(f"n={stat.count}")
     return " · ".join(parts)
 
@@ -68,7 +82,7 @@ def cards(report: Report) -> list[Figure]:
     d, c = report.detection, report.cadence
     result = [Figure("incidents", str(len(report.incidents)))]
     result += [
-        Figure(f"{TIME_LABELS[n]} mean", seconds_text(t[n].mean), stat_detail(t[n])) for n in TIMES
+        Figure(f"{TIME_LABELS[n]} mean", duration_text(t[n].mean), stat_detail(t[n])) for n in TIMES
     ]
     result += [
         Figure(
@@ -99,7 +113,7 @@ def time_charts(report: Report) -> list[BarChart]:
                     f"chart-{label.lower()}-severity",
                     f"{label} mean by severity",
                     points,
-                    seconds_text,
+                    duration_text,
                 )
             )
     for name in ("acknowledge", "resolve"):
@@ -115,7 +129,7 @@ def time_charts(report: Report) -> list[BarChart]:
                     f"chart-{label.lower()}-month",
                     f"{label} mean by month of opening",
                     points,
-                    seconds_text,
+                    duration_text,
                 )
             )
     return charts
@@ -185,6 +199,18 @@ def incident_view(
     return IncidentView(f, svg, live, done)
 
 
+def incident_context(view: IncidentView, link: CommitLink, as_of: datetime) -> dict[str, Any]:
+    """What an incident's page needs: its view, and the helpers of the templates."""
+    return {
+        "view": view,
+        "as_of": as_of,
+        "link": link,
+        "tone": TONE,
+        "labels": TIME_LABELS,
+        "seconds": duration_text,
+    }
+
+
 def context(
     report: Report,
     link: CommitLink,
@@ -204,7 +230,7 @@ def context(
         "live": LIVE,
         "labels": TIME_LABELS,
         "times": TIMES,
-        "seconds": seconds_text,
+        "seconds": duration_text,
         "percent": percent,
         **extra,
     }

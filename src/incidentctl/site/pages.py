@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from incidentctl.history.model import History
 from incidentctl.report.metrics import Report
 from incidentctl.site.build import Site
-from incidentctl.site.dashboard import commit_link, context, incident_view
+from incidentctl.site.dashboard import commit_link, context, incident_context, incident_view
 from incidentctl.site.feeds import (
     FEED_PATH,
     INCIDENTS_PATH,
@@ -76,11 +76,9 @@ def full_site(
         **context(report, link, lambda i: f"incidents/{i}.html", views=[], nav=nav),
     )
     for f in report.incidents:
+        view = incident_view(history, f, report.as_of, link)
         files[f"incidents/{f.id}.html"] = render(
-            "incident.html.j2",
-            **context(report, link, lambda i: f"{i}.html"),
-            view=incident_view(history, f, report.as_of, link),
-            as_of=report.as_of,
+            "incident.html.j2", **incident_context(view, link, report.as_of)
         )
     for customer in customers:
         theirs = customer_report(customer) if customer_report else None

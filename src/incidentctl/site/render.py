@@ -7,11 +7,13 @@ each, CSS inline, no script or font from elsewhere.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from functools import cache
 from typing import Any
 
 import jinja2
+from markupsafe import Markup, escape
 
 from incidentctl.model.types import iso
 
@@ -28,7 +30,17 @@ def environment() -> jinja2.Environment:
     )
     env.filters["iso"] = _iso
     env.filters["day"] = lambda d: d.isoformat()
+    env.filters["stamps"] = stamps
     return env
+
+
+STAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:\d{2})")
+
+
+def stamps(text: str) -> Markup:
+    """Text with each ISO 8601 instant in it kept on one line (escaped first)."""
+    escaped = str(escape(text))
+    return Markup(STAMP.sub(lambda m: f'<time class="nowrap">{m.group(0)}</time>', escaped))
 
 
 def _iso(value: datetime | None) -> str:
