@@ -216,6 +216,7 @@ class LazyGroup(SuggestingGroup):
             " update cadence, internal detection, breaches, overdue RCAs and actions."
         ),
         "rca": "Root-cause analyses: scaffold one, render the executive report.",
+        "site": "The static site: a public status page, customer views and the dashboard.",
         "ack": "Acknowledge incident ID (a SEV1/SEV2 needs a commander).",
         "mitigate": "Mark incident ID mitigated: a workaround is in place.",
         "wait": "Incident ID waits on the customer or a third party (clocks pause).",
