@@ -162,3 +162,16 @@ def test_values_that_go_into_workflows_are_checked(field: str, value: str) -> No
 
     with pytest.raises(UsageError):
         starter_files(Starter(date(2026, 12, 3), **{field: value}))  # type: ignore[arg-type]
+
+
+def test_the_readme_try_it_installs_only_what_the_tool_needs() -> None:
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    try_it = readme.split("**Try it**", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    assert "pip install -e . " in try_it and "[test]" not in try_it
+    tests = readme.split("**Run the tests**", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    assert "pip install -e '.[test]'" in tests and "pytest" in tests
+    new = next(line for line in readme.splitlines() if line.startswith("| `incidentctl new "))
+    assert "--summary" in new
+    ci = (REPO_ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    installs = [line for line in ci.splitlines() if "apt-get install" in line]
+    assert installs and all("--no-install-recommends" in line for line in installs)
