@@ -12,7 +12,7 @@ import yaml
 
 from conftest import REPO_ROOT
 from gitrepo import Repo
-from incidentctl.starter import WORKFLOWS, Starter, starter_files, workflow
+from incidentctl.starter import WORKFLOWS, Starter, starter_files, template, workflow
 
 if TYPE_CHECKING:
     from conftest import RunCli
@@ -42,6 +42,8 @@ def test_the_repositorys_workflows_are_the_ones_init_writes() -> None:
     for name in WORKFLOWS:
         committed = (REPO_ROOT / ".github" / "workflows" / name).read_text(encoding="utf-8")
         assert committed == workflow(name, "main", "."), name
+    form = REPO_ROOT / ".github" / "ISSUE_TEMPLATE" / "incident.yml"
+    assert form.read_text(encoding="utf-8") == template("issue-form.yml")
 
 
 def test_init_in_an_empty_folder_gives_a_valid_repository(tmp_path: Path, run_cli: RunCli) -> None:
@@ -62,6 +64,7 @@ def test_init_in_an_empty_folder_gives_a_valid_repository(tmp_path: Path, run_cl
         "policies/defects.yaml",
         ".pre-commit-config.yaml",
         ".github/CODEOWNERS",
+        ".github/ISSUE_TEMPLATE/incident.yml",
         "incidents/.gitkeep",
         *(f".github/workflows/{name}" for name in WORKFLOWS),
         *(f"schemas/{kind}.json" for kind in ("incident", "rca", "slapolicy", "calendar")),

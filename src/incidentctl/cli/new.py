@@ -50,6 +50,21 @@ ENVIRONMENTS = _values(Incident.model_fields["environment"].annotation)
     "--ref", help="The audited branch: ids it ever had, deleted ones too, are not reused."
 )
 @click.option(
+    "--from-alert",
+    "alert",
+    metavar="FILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="An Alertmanager or Grafana webhook payload (or a repository_dispatch event "
+    "carrying one): the firing alerts fill the fields; their start is impact_started_at.",
+)
+@click.option(
+    "--from-issue",
+    "issue",
+    metavar="FILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A GitHub issues event of an issue opened with the incident issue form.",
+)
+@click.option(
     "--commit",
     is_flag=True,
     help="Commit the new file alone, with Incident, Incident-Status and Incident-Severity "
@@ -74,6 +89,8 @@ def command(
     environment: str | None,
     now: datetime | None,
     ref: str,
+    alert: Path | None,
+    issue: Path | None,
     commit: bool,
     push: bool,
     remote: str,
@@ -88,6 +105,7 @@ def command(
       incidentctl new --title "Checkout fails" --summary "Card payments time out." \\
         --severity sev2 --service payments --source customer --channel hotline --commit
       incidentctl new --push        # in a terminal: asks for each field
+      incidentctl new --from-alert alertmanager.json --push
     """
     from incidentctl.edit import gitops
     from incidentctl.history.git import Git
@@ -100,6 +118,15 @@ def command(
             f"{root} is not in a Git repository: incidents live in one (Git is their audit "
             "trail); run the command in a clone, or start one with incidentctl init"
         )
+    intake = _intake(alert, issue)
+    # what the command line says wins over what the payload says
+    title = title or intake.title
+    summary = summary or intake.summary
+    severity = severity or intake.severity
+    services = services or intake.services
+    source = source or intake.source
+    channel = channel or intake.channel
+    customer = customer or intake.customer
     missing = [
         flag
         for flag, value in (
@@ -127,6 +154,9 @@ def command(
         channel=channel or _ask("Reported through (channel)", CHANNELS),
         customer=customer or None,
         environment=environment,
+        impact_started_at=intake.impact_started_at,
+        links=intake.links,
+        note=intake.note,
     )
     when = now_or(now)
     history = _history(root, ref)
@@ -177,6 +207,19 @@ def _check(root: Path, scaffold: Any, now: datetime, history: Any) -> None:
         if click.confirm("Write it anyway (validate will report it)?", default=False):
             return
     raise EditRefused(f"the incident would not be valid, nothing was written:\n{listed}")
+
+
+def _intake(alert: Path | None, issue: Path | None) -> Any:
+    from incidentctl.intake import Intake, from_alert, from_issue, read_payload
+    from incidentctl.problems import UsageError
+
+    if alert is not None and issue is not None:
+        raise UsageError("--from-alert and --from-issue: give one of them")
+    if alert is not None:
+        return from_alert(read_payload(alert))
+    if issue is not None:
+        return from_issue(read_payload(issue))
+    return Intake()
 
 
 def _ask(text: str, values: tuple[str, ...]) -> str:

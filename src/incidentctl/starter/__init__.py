@@ -28,6 +28,8 @@ WORKFLOWS = (
     "incidents-watch.yml",
     "incidents-defects.yml",
     "incidents-dashboard.yml",
+    "incidents-issue.yml",
+    "incidents-alert.yml",
 )
 # template -> where it goes in the new repository
 _FILES = {
@@ -37,6 +39,7 @@ _FILES = {
     "defects.yaml": "policies/defects.yaml",
     "pre-commit-config.yaml": ".pre-commit-config.yaml",
     "CODEOWNERS": ".github/CODEOWNERS",
+    "issue-form.yml": ".github/ISSUE_TEMPLATE/incident.yml",
     **{f"workflows/{name}": f".github/workflows/{name}" for name in WORKFLOWS},
 }
 _BRANCH = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./-]*$")
