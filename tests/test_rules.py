@@ -548,6 +548,32 @@ def test_tracker_fields_fail_for_what_github_or_jira_would_refuse(repo: MiniRepo
     )
 
 
+def test_tracker_fields_fail_for_an_rca_action_the_sync_would_send(repo: MiniRepo) -> None:
+    rca = PUBLISHED_RCA_DRAFT.replace("title: Alert on payment latency", "title: " + "y" * 300)
+    repo.write(RCA, rca)
+    assert_problems(
+        repo.validate(),
+        f"{RCA}:9:5: error tracker-fields the title has 300 characters and GitHub takes at "
+        "most 256: shorten it",
+        files=5,
+    )
+
+
+PUBLISHED_RCA_DRAFT = """\
+apiVersion: incidentctl/v1
+kind: RCA
+incident: INC-2026-0001
+status: draft
+owner: "@dana"
+actions:
+  - id: A1
+    type: fix
+    title: Alert on payment latency
+    owner: "@erin"
+    due: 2026-04-01
+"""
+
+
 # -- rca-published ------------------------------------------------------------------------
 
 PUBLISHED_RCA = """\
