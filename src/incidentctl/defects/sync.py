@@ -119,15 +119,22 @@ def jira_description(item: Planned, blob_url: str | None) -> dict[str, object]:
     )  # fmt: skip
 
 
+def _reads(item: Planned, prefix: str) -> bool:
+    """Whether the item's ticket, on the tracker named by ``prefix``, is read back."""
+    source = item.source
+    tracked = (source.tracker or "").startswith(prefix)
+    return tracked and not (source.kind == "defect" and source.final)
+
+
 def required_config(planned: Sequence[Planned], env: Mapping[str, str]) -> None:
     """Exit 2 before anything is done when a needed tracker is not configured."""
     work = [p for p in planned if p.route is not None and p.problem is None]
     needs_jira = any(
         p.route is not None and p.route.jira is not None and not p.source.tracker for p in work
-    ) or any((p.source.tracker or "").startswith("jira:") for p in work)
+    ) or any(_reads(p, "jira:") for p in work)
     needs_github = any(
         p.route is not None and p.route.github is not None and not p.source.tracker for p in work
-    ) or any((p.source.tracker or "").startswith("github:") for p in work)
+    ) or any(_reads(p, "github:") for p in work)
     if needs_jira:
         missing = [n for n in ("JIRA_URL", "JIRA_USER", "JIRA_API_TOKEN") if not env.get(n)]
         if missing:
@@ -430,6 +437,8 @@ def _refresh(item: Planned, clients: Clients) -> Outcome:
     the run, in one commit); a Jira defect's due date follows the plan's."""
     ref = item.source.tracker
     assert ref is not None
+    if item.source.kind == "defect" and item.source.final:
+        return Outcome(item, "tracked", ref)  # a closed incident's file is not edited
     state = ticket_state(ref, clients)
     found = readback.changes(item.source, state)
     notes = [c.says for c in found]
