@@ -603,9 +603,28 @@ def read_backs(repo: Repo) -> list[str]:
             if "Tracker-Sync: read-back" in m]  # fmt: skip
 
 
-@pytest.mark.parametrize("hook", ["pre-commit", "post-commit"])
+def kill_on(repo: Repo, hook: str) -> Path:
+    """A hook that kills the sync (its Git's parent) when Git reaches it; a pre-commit
+    hook then fails, so that the commit is not made."""
+    killer = repo.path / ".git" / "hooks" / hook
+    script = "#!/bin/sh\nkill -9 $(cut -d' ' -f4 /proc/$PPID/stat)\nexit 1\n"
+    killer.write_text(script, "utf-8")
+    killer.chmod(0o755)
+    return killer
+
+
+def write_backs(repo: Repo, ref: str) -> list[str]:
+    return [m for m in repo.git("log", "--format=%B%x00").split("\0")
+            if f"tracked in {ref}" in m]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("step", "hook"),
+    [("reference", "pre-commit"), ("reference", "post-commit"),
+     ("read-back", "pre-commit"), ("read-back", "post-commit")],
+)  # fmt: skip
 def test_the_way_back_closed_tickets_come_back_in_one_commit_exactly_once(
-    tmp_path: Path, run_cli: RunCli, github: FakeGitHub, jira: FakeJira, hook: str
+    tmp_path: Path, run_cli: RunCli, github: FakeGitHub, jira: FakeJira, step: str, hook: str
 ) -> None:
     actions = [{"id": "A1", "title": "Cap retries", "type": "fix", "owner": "@bob",
                 "due": "2026-04-01"}]  # fmt: skip
@@ -614,24 +633,29 @@ def test_the_way_back_closed_tickets_come_back_in_one_commit_exactly_once(
              RCA: rca_yaml("INC-2026-0042", actions=actions)}  # fmt: skip
     repo, _ = remote_and_clone(tmp_path, files)
     environ = env(repo, github, jira)
+    if step == "reference":  # killed while the first reference is committed
+        killer = kill_on(repo, hook)
+        crashed = run_sync(repo, environ)
+        assert crashed.returncode == -9, crashed.stdout + crashed.stderr
+        killer.unlink()
+        assert len(jira.issues) == 1
     first = sync(run_cli, repo, environ)
     assert first.exit_code == 0, first.stdout + first.stderr
-    refs = {k: v["tracker"] for k, v in items(first).items()}
-    assert refs == {"INC-2026-0042/payment-timeout": "jira:PAY-1",
-                    "INC-2026-0042/portal-500": "github:acme/portal#1",
-                    "INC-2026-0042/A1": "jira:PAY-2"}  # fmt: skip
+    assert {v["tracker"] for v in items(first).values()} == {
+        "jira:PAY-1", "github:acme/portal#1", "jira:PAY-2"}  # fmt: skip
+    for ref in ("jira:PAY-1", "github:acme/portal#1", "jira:PAY-2"):
+        assert len(write_backs(repo, ref)) == 1, ref
+    assert repo.git("status", "--porcelain") == ""
 
     # Engineers close the tickets in the trackers.
     jira.close("PAY-1", versions=("2026.04",))
     github.close(PORTAL, 1, milestone="v7.3")
     jira.close("PAY-2")
-    # The run is killed while it commits (before, or just after, the commit is made).
-    killer = repo.path / ".git" / "hooks" / hook
-    killer.write_text("#!/bin/sh\nkill -9 $(cut -d' ' -f4 /proc/$PPID/stat)\n", "utf-8")
-    killer.chmod(0o755)
-    crashed = run_sync(repo, environ)
-    assert crashed.returncode == -9, crashed.stdout + crashed.stderr
-    killer.unlink()
+    if step == "read-back":  # killed while the read-back is committed
+        killer = kill_on(repo, hook)
+        crashed = run_sync(repo, environ)
+        assert crashed.returncode == -9, crashed.stdout + crashed.stderr
+        killer.unlink()
 
     healed = sync(run_cli, repo, environ)
     assert healed.exit_code == 0, healed.stdout + healed.stderr

@@ -13,8 +13,9 @@ of each linked ticket and writes what changed into the files:
 Every change of a run goes into one commit, with trailers (``Incident:``, ``Tracker:``,
 ``Tracker-Sync: read-back``); nothing is committed when nothing changed. Exactly once
 across crashes: the commit's message and files are journalled in the Git folder before
-any file is written, and a run that finds the journal commits what the crashed run had
-written (or, if that commit was made, only clears the journal).
+any file is written (the reference write-backs do the same), and a run that finds the
+journal commits what the crashed run had written (or, if that commit was made, only
+clears the journal).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from incidentctl.history.git import Git
 from incidentctl.problems import IncidentctlError, UsageError
 from incidentctl.trackers import TicketState
 
-JOURNAL = Path("incidentctl") / "read-back.json"
+JOURNAL = Path("incidentctl") / "write-back.json"
 TRAILER = "Tracker-Sync: read-back"
 # The fields the read-back (and the reference write-back) may change, per list.
 MANAGED = {"defects": ("tracker", "fixed_in"), "actions": ("tracker", "status", "due")}
@@ -120,8 +121,18 @@ def recover(root: Path, git: Git, journal: Path) -> str | None:
         return None
     changed = [p for p in paths if (root / p).exists() and gitops.differs_from_head(git, p)]
     sha = gitops.commit_files(git, [root / p for p in changed], text) if changed else None
-    journal.unlink(missing_ok=True)
+    end(journal)
     return sha
+
+
+def begin(journal: Path, text: str, paths: Sequence[str]) -> None:
+    """Journal a commit about to be made (its message and files), before any is written."""
+    journal.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(journal, json.dumps({"message": text, "paths": list(paths)}, indent=1) + "\n")
+
+
+def end(journal: Path) -> None:
+    journal.unlink(missing_ok=True)
 
 
 def write(root: Path, git: Git, journal: Path, found: Sequence[Change]) -> str | None:
@@ -138,8 +149,7 @@ def write(root: Path, git: Git, journal: Path, found: Sequence[Change]) -> str |
             f"cannot write the tickets' state back: {error}; the next run tries again"
         ) from None
     text = message(found)
-    journal.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(journal, json.dumps({"message": text, "paths": paths}, indent=1) + "\n")
+    begin(journal, text, paths)
     originals = {p: (root / p).read_text(encoding="utf-8") for p in paths}
     try:
         for path in paths:
@@ -148,10 +158,10 @@ def write(root: Path, git: Git, journal: Path, found: Sequence[Change]) -> str |
     except (IncidentctlError, OSError) as error:
         for path, original in originals.items():
             atomic_write(root / path, original)
-        journal.unlink(missing_ok=True)
+        end(journal)
         raise UsageError(
             f"the tickets' state could not be committed ({error}); the files were put back "
             "as they were and the next run tries again"
         ) from None
-    journal.unlink(missing_ok=True)
+    end(journal)
     return sha

@@ -201,9 +201,10 @@ def sync(planned: Sequence[Planned], options: Options) -> SyncResult:
     git = Git(options.root)
     git_dir = git.open("HEAD").git_dir
     journal = Journal(git_dir / JOURNAL)
+    commits = git_dir / readback.JOURNAL  # the commit being made, until it is
     last_path: str | None = None
     try:
-        if readback.recover(options.root, git, git_dir / readback.JOURNAL):
+        if readback.recover(options.root, git, commits):
             last_path = "."  # a crashed run's read-back, committed now
     except IncidentctlError as error:
         result.push_error = f"a crashed run's read-back could not be committed: {error}"
@@ -211,13 +212,13 @@ def sync(planned: Sequence[Planned], options: Options) -> SyncResult:
     with ExitStack() as stack:
         clients = Clients(options.env, stack)
         for item in planned:
-            outcome = _one(item, clients, journal, git, options)
+            outcome = _one(item, clients, journal, git, options, commits)
             result.outcomes.append(outcome)
             if outcome.commit:
                 last_path = item.source.path
     back = [c for o in result.outcomes for c in o.changes]
     try:
-        sha = readback.write(options.root, git, git_dir / readback.JOURNAL, back)
+        sha = readback.write(options.root, git, commits, back)
     except IncidentctlError as error:
         for outcome in result.outcomes:
             if outcome.changes:
@@ -274,7 +275,9 @@ def _dry(planned: Sequence[Planned]) -> Iterator[Outcome]:
             yield Outcome(item, "would-create", message="found by its marker if it exists")
 
 
-def _one(item: Planned, clients: Clients, journal: Journal, git: Git, options: Options) -> Outcome:
+def _one(
+    item: Planned, clients: Clients, journal: Journal, git: Git, options: Options, commits: Path
+) -> Outcome:
     if item.problem:
         return Outcome(item, "skipped" if item.route else "failed", message=item.problem)
     route = item.route
@@ -291,7 +294,7 @@ def _one(item: Planned, clients: Clients, journal: Journal, git: Git, options: O
     except IncidentctlError as error:
         return Outcome(item, "failed", message=str(error))
     try:
-        sha = write_back(options.root, git, item, ticket)
+        sha = write_back(options.root, git, item, ticket, commits)
     except IncidentctlError as error:
         return Outcome(item, "failed", ticket, str(error))
     return Outcome(item, "created" if created else "found", ticket, note, commit=sha)
@@ -471,7 +474,7 @@ def commit_message(item: Planned, ref: str) -> str:
     )
 
 
-def write_back(root: Path, git: Git, item: Planned, ref: str) -> str:
+def write_back(root: Path, git: Git, item: Planned, ref: str, journal: Path) -> str:
     """Write ``tracker: ref`` into the item's file and commit it alone; the commit's sha.
 
     On any failure the file is put back as it was, and the message says that the next
@@ -501,15 +504,19 @@ def write_back(root: Path, git: Git, item: Planned, ref: str) -> str:
         index = matches[0]
     try:
         patch.set((listed, index, "tracker"), ref)
-        atomic_write(path, patch.text)
-    except (PatchError, OSError) as error:
+    except PatchError as error:
         raise UsageError(
             f"{source.path}: cannot write the reference back: {error}. {retry}"
         ) from None
+    message = commit_message(item, ref)
+    # journalled first: a run killed before the commit leaves it to the next to make
+    readback.begin(journal, message, [source.path])
     try:
-        return gitops.commit_file(git, path, commit_message(item, ref))
-    except IncidentctlError as error:
+        atomic_write(path, patch.text)
+        sha = gitops.commit_file(git, path, message)
+    except (IncidentctlError, OSError) as error:
         atomic_write(path, original)
+        readback.end(journal)
         git.run("add", "--", gitops.tracked_path(git, path), check=False)
         text = str(error)
         reason = text.split("git commit failed: ", 1)[-1].split(". Commit it", 1)[0]
@@ -517,3 +524,5 @@ def write_back(root: Path, git: Git, item: Planned, ref: str) -> str:
             f"{source.path}: git commit of the reference failed ({reason}); the file was put "
             f"back as it was. {retry}"
         ) from None
+    readback.end(journal)
+    return sha
