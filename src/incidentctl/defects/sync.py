@@ -205,9 +205,9 @@ def sync(planned: Sequence[Planned], options: Options) -> SyncResult:
     last_path: str | None = None
     try:
         if readback.recover(options.root, git, commits):
-            last_path = "."  # a crashed run's read-back, committed now
+            last_path = "."  # a killed run's write-back, committed now
     except IncidentctlError as error:
-        result.push_error = f"a crashed run's read-back could not be committed: {error}"
+        result.push_error = f"a killed run's write-back could not be committed: {error}"
         return result
     with ExitStack() as stack:
         clients = Clients(options.env, stack)
