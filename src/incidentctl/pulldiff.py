@@ -87,7 +87,8 @@ def _validate(
     from incidentctl.load.repository import Repository
     from incidentctl.rules import Context, run_rules
 
-    paths = [top / p for p in changed if (top / p).is_file()]
+    # A link is validated as what it is (a link, refused), never as what it points to.
+    paths = [top / p for p in changed if (top / p).is_symlink() or (top / p).is_file()]
     if not paths:
         return [], 0
     workspace = Repository(top, roots).load(paths)

@@ -86,6 +86,7 @@ def command(
     from incidentctl.audit import checkpoint as checkpoints
     from incidentctl.audit.findings import Options
     from incidentctl.audit.run import run_audit
+    from incidentctl.cli.notes import warn_unloadable
     from incidentctl.history.git import Git
     from incidentctl.history.replay import replay
     from incidentctl.problems import UsageError
@@ -95,6 +96,7 @@ def command(
     since = checkpoints.load(since_checkpoint) if since_checkpoint is not None else None
     with Progress("replaying history") as progress:
         history = replay(root, ref, progress=progress)
+    warn_unloadable(history)
     bot = settings().bot_login or DEFAULT_BOT_LOGIN
     options = Options(require_signed, require_merges, max_declared_gap, bot_login=bot)
     report = run_audit(history, Git(root), now, options, since)

@@ -59,13 +59,36 @@ def editing(function: F) -> F:
 
 def run(root: Path, incident_id: str, operation: Any, **options: Any) -> int:
     """Edit, then commit and push as asked; print what was done."""
-    from incidentctl.edit import commands, gitops
-    from incidentctl.history.git import Git
+    from incidentctl.edit import commands
+    from incidentctl.fsutil import Busy, folder_lock
+    from incidentctl.problems import UsageError
 
     now: datetime = now_or(options["now"])
     push: bool = options["push"]
     commit: bool = options["commit"] or push
     path = commands.find_incident(root, incident_id)
+    try:
+        with folder_lock(path.parent):
+            # Read, checked, written and committed under the lock: a concurrent edit of
+            # the same incident waits, then edits what this one wrote.
+            committed = _edit(root, path, operation, now, commit, options)
+    except Busy:
+        raise UsageError(
+            f"{incident_id}: another edit of {path.parent.name}/ has been running for a "
+            "minute; nothing was written: try again when it is done"
+        ) from None
+    if committed and push:  # after the lock: a push can take long
+        push_checked(root, path, options["remote"], options["branch"], now)
+    return 0
+
+
+def _edit(
+    root: Path, path: Path, operation: Any, now: datetime, commit: bool, options: Any
+) -> bool:
+    """Plan, write and (with ``commit``) commit one edit; whether a commit was made."""
+    from incidentctl.edit import commands, gitops
+    from incidentctl.history.git import Git
+
     git = Git(root)
     if commit:
         gitops.check_can_commit(git, path)  # before anything is written
@@ -79,11 +102,11 @@ def run(root: Path, incident_id: str, operation: Any, **options: Any) -> int:
         click.echo(
             f"{planned.incident_id}: nothing to change ({planned.status}, {planned.severity})"
         )
-        return 0
+        return False
     commands.write_edit(planned)
     click.echo(f"{planned.display}: {planned.incident_id} {planned.action.subject}")
     if not commit:
-        return 0
+        return False
     message = gitops.commit_message(
         planned.incident_id,
         planned.action.subject,
@@ -93,9 +116,7 @@ def run(root: Path, incident_id: str, operation: Any, **options: Any) -> int:
     )
     sha = gitops.commit_file(git, path, message)
     click.echo(f"committed {sha[:12]} {message.splitlines()[0]}")
-    if push:
-        push_checked(root, path, options["remote"], options["branch"], now)
-    return 0
+    return True
 
 
 def push_checked(root: Path, path: Path, remote: str, branch: str, now: datetime) -> None:

@@ -40,9 +40,10 @@ class Timestamp(click.ParamType):  # type: ignore[type-arg]
         if isinstance(value, datetime):
             return value
         try:
-            return parse_time(str(value), now=now_or(None), zone=display_zone())
-        except ValueError as error:
+            parsed = parse_time(str(value), now=now_or(None), zone=display_zone())
+        except (ValueError, OverflowError) as error:
             self.fail(str(error), param, ctx)
+        return _in_range(self, parsed, value, param, ctx)
 
 
 class Day(click.ParamType):  # type: ignore[type-arg]
@@ -56,9 +57,29 @@ class Day(click.ParamType):  # type: ignore[type-arg]
         if isinstance(value, date):
             return value
         try:
-            return parse_day(str(value), now=now_or(None), zone=display_zone())
-        except ValueError as error:
+            day = parse_day(str(value), now=now_or(None), zone=display_zone())
+        except (ValueError, OverflowError) as error:
             self.fail(str(error), param, ctx)
+        return _in_range(self, day, value, param, ctx)
+
+
+def _in_range(
+    kind: click.ParamType,
+    parsed: Any,
+    value: Any,
+    param: click.Parameter | None,
+    ctx: click.Context | None,
+) -> Any:
+    """``parsed`` if its year (as written, and in UTC for an instant) is one documents may
+    use, else a usage error: the SLA arithmetic of year 1 or 9999 overflows."""
+    from incidentctl.model.types import year_problem
+
+    why = year_problem(parsed)
+    if why is None and isinstance(parsed, datetime) and parsed.tzinfo is not None:
+        why = year_problem(parsed.astimezone(UTC))
+    if why is not None:
+        kind.fail(f"{value!r}: {why}", param, ctx)
+    return parsed
 
 
 TIMESTAMP = Timestamp()

@@ -55,6 +55,7 @@ def command(
 ) -> int:  # fmt: skip
     """Incident figures from the history of --ref: MTTA/MTTM/MTTR/MTTD, SLA attainment,
     update cadence, internal detection, breaches, overdue RCAs and actions."""
+    from incidentctl.cli.notes import warn_unloadable
     from incidentctl.history.replay import replay
     from incidentctl.problems import UsageError
     from incidentctl.rca.files import rcas_at
@@ -67,6 +68,7 @@ def command(
         raise UsageError(f"--since {first} is after --until {last}: swap them")
     with Progress("replaying history") as progress:
         history = replay(root, ref, progress=progress)
+    warn_unloadable(history)
     report = build_report(
         history,
         now_or(as_of),

@@ -87,6 +87,7 @@ def command(
     BASE and if the pull request were merged now, with validation problems of the
     changed files.
     """
+    from incidentctl.cli.notes import warn_unloadable
     from incidentctl.history.replay import replay
     from incidentctl.problems import UsageError
     from incidentctl.report.sla import RENDERER_BY_NAME
@@ -101,6 +102,7 @@ def command(
     ref = ref or audited_branch()
     with Progress("replaying history") as progress:
         history = replay(root, ref, progress=progress)
+    warn_unloadable(history)
     unknown = [i for i in ids if i not in history.incidents]
     if unknown:
         from incidentctl.ids import unknown_on_branch

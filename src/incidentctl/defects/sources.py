@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from incidentctl.defects.plan import Recorded, Source
+from incidentctl.history.blobs import parse_version
 from incidentctl.history.model import History, Stamp, Timeline
-from incidentctl.load.document import parse_document
 from incidentctl.load.repository import Workspace
 from incidentctl.model import RCA, Incident
 from incidentctl.model.incident import FINAL_STATUSES
@@ -30,7 +30,7 @@ def _had_workaround(timeline: Timeline, stamp: Stamp, read_blob: ReadBlob) -> bo
         current = version
     if current is None or current.blob is None:
         return False
-    data: Any = parse_document(current.path, read_blob(current.blob)).data
+    data: Any = parse_version(current.path, read_blob(current.blob)).data
     return isinstance(data, dict) and bool(data.get("workaround"))
 
 

@@ -150,4 +150,13 @@ def export(git: Git, commit: str, folder: Path, roots: tuple[str, ...]) -> None:
     if present:
         archive = git.run("archive", "--format=tar", commit, "--", *present).stdout
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            tar.extractall(folder, filter="data")
+            tar.extractall(folder, filter=_keep_links)
+
+
+def _keep_links(member: tarfile.TarInfo, path: str) -> tarfile.TarInfo | None:
+    """The "data" filter, but a symbolic link is written as the link it is (wherever it
+    points), so that validating it says it is a link: documents are never read through
+    one."""
+    if member.issym():
+        return member
+    return tarfile.data_filter(member, path)
