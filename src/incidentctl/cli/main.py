@@ -64,7 +64,7 @@ class Day(click.ParamType):  # type: ignore[type-arg]
 
 
 def _in_range(
-    kind: click.ParamType,
+    kind: click.ParamType,  # type: ignore[type-arg]
     parsed: Any,
     value: Any,
     param: click.Parameter | None,
