@@ -10,6 +10,7 @@ documents, two SLA policies and a calendar, then times in one run:
 - ``replay()`` in a fresh process: cold (no cache), warm (cached head), and after 10
   more commits (a branch ``bench-next`` 10 commits ahead of ``main``);
 - ``incidentctl sla --format json`` when that command exists;
+- ``validate`` of one file (the pre-commit hook's case) and ``--help``;
 - the peak memory (VmHWM) of each of those Python processes. (The git processes they
   run are not counted: their RSS is mostly the mapped pack file, shared page cache; and
   ``ru_maxrss`` of a process tree is not a sum. Measured apart on the synthetic
@@ -18,6 +19,9 @@ documents, two SLA policies and a calendar, then times in one run:
 The timed processes run a copy of ``src/`` taken when the benchmark starts: the
 replay cache is invalidated by any change to the models or the loader, and a tree
 being edited meanwhile would turn every warm run into a cold one.
+
+It ends with one ``goal:`` line per speed goal of the project, each value as a ratio
+to its goal.
 
 Usage: ``python benchmarks/history.py [FOLDER] [--incidents N] [--commits N]``.
 FOLDER keeps the repository between runs (default: a temporary folder).
@@ -416,6 +420,39 @@ def mb(kib: int) -> str:
     return f"{kib / 1024:.0f} MB"
 
 
+def goals(
+    repo: Path, incidents: int, runs: int, base: float, cold: Run, warm: Run, more: Run
+) -> None:
+    """The speed goals of the project, each as a ratio to its goal, one final line each.
+
+    ``validate`` of one file is the pre-commit hook's case: a file of the work tree, the
+    history rules reading the (warm) replay cache. ``--help`` is the start-up cost.
+    """
+    if not (repo / "incidents").is_dir():  # built without a work tree: check main out
+        git(repo, "checkout", "-q", "-f", "main")
+    one = next((repo / "incidents").rglob("*.yaml")).relative_to(repo)
+    check = [sys.executable, "-c", CLI, "-C", str(repo), "validate", str(repo / one)]
+    validate_one = median_of(runs, lambda: timed_process(check))
+    helped = median_of(runs, lambda: timed_process([sys.executable, "-c", CLI, "--help"]))
+    cold_goal = 0.6 if incidents >= 5000 else 1.0
+    peak = max(cold.own_peak, warm.own_peak, more.own_peak) / 1024
+    scale = f"{incidents // 1000}k"
+    rows = [
+        (f"sla --format json cold, {scale}", cold.elapsed / base, cold_goal,
+         f"{cold.elapsed:.2f} s = {cold.elapsed / base:.2f} x (floor + parse)"),
+        (f"sla warm, no new commits, {scale}", warm.elapsed, 0.3, f"{warm.elapsed:.2f} s"),
+        (f"sla after 10 new commits, {scale}", more.elapsed, 0.4, f"{more.elapsed:.2f} s"),
+        ("validate of one file (pre-commit)", validate_one.elapsed, 0.2,
+         f"{validate_one.elapsed:.2f} s"),
+        ("incidentctl --help", helped.elapsed, 0.12, f"{helped.elapsed:.3f} s"),
+        (f"peak memory of sla, {scale}", peak, 300.0, f"{peak:.0f} MB"),
+    ]  # fmt: skip
+    print()
+    for measure, value, goal, shown in rows:
+        verdict = "met" if value <= goal else "not met"
+        print(f"goal: {measure}: {shown}; {value / goal:.2f} of the goal (<= {goal:g}), {verdict}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", nargs="?", type=Path, help="where to build (and keep) the repo")
@@ -454,7 +491,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         main_written = time.time()
 
         def incremental() -> Run:
-            for file in (repo / ".git" / "incidentctl").glob("replay-*.pickle"):
+            for file in (repo / ".git" / "incidentctl").glob("replay-*.cache"):
                 if file.stat().st_mtime > main_written:
                     file.unlink()  # keep main's checkpoint only: each run continues from it
             return run_replay(repo, "bench-next")
@@ -473,7 +510,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sla_written = time.time()
 
         def sla_incremental() -> Run:
-            for file in (repo / ".git" / "incidentctl").glob("replay-*.pickle"):
+            for file in (repo / ".git" / "incidentctl").glob("replay-*.cache"):
                 if file.stat().st_mtime > sla_written:
                     file.unlink()
             return sla_run("bench-next")
@@ -509,6 +546,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print()
         for row in [("measure", "value", "target", "ratio"), *rows]:
             print("  ".join(cell.ljust(width[i]) for i, cell in enumerate(row)).rstrip())
+        if sla.elapsed == sla.elapsed:
+            goals(repo, options.incidents, options.runs, base, sla_cold, sla, sla_more)
     finally:
         if temp is not None:
             temp.cleanup()

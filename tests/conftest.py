@@ -14,6 +14,14 @@ import pytest
 from incidentctl.cli.main import main
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# The environment's overrides of incidentctl.yaml: a test sets the ones it means.
+CONFIG_VARIABLES = (
+    "INCIDENTCTL_BRANCH",
+    "INCIDENTCTL_TIMEZONE",
+    "INCIDENTCTL_BOT_LOGIN",
+    "INCIDENTCTL_GITHUB_REPOSITORY",
+    "INCIDENTCTL_JIRA_URL",
+)
 
 
 @dataclass(frozen=True)
@@ -34,7 +42,9 @@ def run_cli(monkeypatch: pytest.MonkeyPatch) -> RunCli:
 
     ``run_cli(args, cwd=None, *, env=None, input=None) -> CliResult``: ``cwd`` is the
     working folder for the run (default: unchanged); ``env`` sets environment
-    variables (``GITHUB_ACTIONS`` and ``INCIDENTCTL_DEBUG`` are unset unless given);
+    variables (``GITHUB_ACTIONS``, ``INCIDENTCTL_DEBUG``, ``INCIDENTCTL_VERBOSE`` and the
+    ``CONFIG_VARIABLES``
+    are unset unless given);
     ``input`` is what the command reads on stdin. The exit code is the one ``main()``
     passes to ``sys.exit``, so it follows the CLI's mapping of errors to exit codes.
     """
@@ -47,7 +57,12 @@ def run_cli(monkeypatch: pytest.MonkeyPatch) -> RunCli:
         input: str | None = None,
     ) -> CliResult:
         with monkeypatch.context() as patch:
-            for name in ("GITHUB_ACTIONS", "INCIDENTCTL_DEBUG"):
+            for name in (
+                "GITHUB_ACTIONS",
+                "INCIDENTCTL_DEBUG",
+                "INCIDENTCTL_VERBOSE",
+                *CONFIG_VARIABLES,
+            ):
                 patch.delenv(name, raising=False)
             for name, value in (env or {}).items():
                 patch.setenv(name, value)

@@ -58,6 +58,8 @@ BOT = "github-actions[bot]"
 TOKEN = "ghs_fake-token-0123456789"
 HTML = "https://github.example"
 MAX_PER_PAGE = 100
+DOCS = "https://docs.github.com/rest"
+HEAD_SHA = "0123456789abcdef0123456789abcdef01234567"
 
 # Statuses GitHub may answer on any endpoint, with the description's shared responses.
 _SHARED_ERRORS = {
@@ -127,6 +129,12 @@ class IssueRecord:
     labels: list[str]
     pull: bool = False
     state: str = "open"
+    locked: bool = False
+    milestone: str | None = None  # its title
+    head_repo: str = ""  # a pull request's head repository (its fork, or the repository)
+    head_sha: str = ""
+    head_ref: str = "fix-ack"
+    base_ref: str = "main"
     state_reason: str | None = None
     closed_at: str | None = None
     created_at: str = field(default_factory=_now)
@@ -172,6 +180,9 @@ class FakeGitHub(ContractFake):
             ("GET", re.compile(issues + r"/(\d+)/comments$"), self._list_comments),
             ("POST", re.compile(issues + r"/(\d+)/comments$"), self._add_comment),
             ("GET", re.compile(issues + r"/comments/(\d+)$"), self._get_comment),
+            ("GET", re.compile(r"^/repos/([^/]+/[^/]+)/pulls/(\d+)$"), self._get_pull),
+            ("GET", re.compile(r"^/repos/([^/]+/[^/]+)/pulls$"), self._list_pulls),
+            ("POST", re.compile(r"^/repos/([^/]+/[^/]+)/pulls$"), self._create_pull),
             ("PATCH", re.compile(issues + r"/comments/(\d+)$"), self._edit_comment),
         ]
         server.expect_request(re.compile(".*")).respond_with_handler(self.handle)
@@ -210,8 +221,32 @@ class FakeGitHub(ContractFake):
             )
             return number
 
-    def add_pull_request(self, repo: str, title: str = "Acknowledge the incident") -> int:
-        return self.add_issue(repo, title, "", login="contributor", pull=True)
+    def add_pull_request(
+        self,
+        repo: str,
+        title: str = "Acknowledge the incident",
+        *,
+        head_repo: str | None = None,
+        head_sha: str = HEAD_SHA,
+    ) -> int:
+        number = self.add_issue(repo, title, "", login="contributor", pull=True)
+        self.issues[repo, number].head_repo = head_repo or repo
+        self.issues[repo, number].head_sha = head_sha
+        return number
+
+    def close(
+        self, repo: str, number: int, reason: str = "completed", milestone: str | None = None
+    ) -> None:
+        """Close an issue as a person would on GitHub (``reason``: completed, not_planned)."""
+        with self._lock:
+            issue = self.issues[repo, number]
+            issue.state, issue.state_reason, issue.closed_at = "closed", reason, _now()
+            issue.milestone = milestone or issue.milestone
+
+    def reopen(self, repo: str, number: int) -> None:
+        with self._lock:
+            issue = self.issues[repo, number]
+            issue.state, issue.state_reason, issue.closed_at = "open", "reopened", None
 
     def add_comment(self, repo: str, number: int, body: str, login: str = "octocat") -> int:
         with self._lock:
@@ -345,6 +380,10 @@ class FakeGitHub(ContractFake):
 
     def _create_issue(self, request: Request, match: re.Match[str], login: str) -> Response:
         repo, data = match.group(1), request.get_json()
+        if len(str(data["title"])) > 256:
+            return _json({"message": "Validation Failed", "documentation_url": DOCS, "errors": [
+                {"resource": "Issue", "code": "custom", "field": "title",
+                 "message": "title is too long (maximum is 256 characters)"}]}, 422)  # fmt: skip
         labels = [] if self.drop_labels else [_label_name(x) for x in data.get("labels", [])]
         number = 1 + max((n for r, n in self.issues if r == repo), default=0)
         issue = IssueRecord(repo, number, str(data["title"]), data.get("body") or "", login, labels)
@@ -357,6 +396,40 @@ class FakeGitHub(ContractFake):
     def _get_issue(self, request: Request, match: re.Match[str], login: str) -> Response:
         issue = self._issue(match)
         return _json(self._issue_json(issue)) if issue else _error(404, "Not Found")
+
+    def _get_pull(self, request: Request, match: re.Match[str], login: str) -> Response:
+        issue = self._issue(match)
+        if issue is None or not issue.pull:
+            return _error(404, "Not Found")
+        return _json(self._pull_json(issue))
+
+    def _list_pulls(self, request: Request, match: re.Match[str], login: str) -> Response:
+        repo, state = match.group(1), request.args.get("state", "open")
+        head, base = request.args.get("head"), request.args.get("base")
+        found = [
+            i
+            for (r, _), i in sorted(self.issues.items())
+            if r == repo and i.pull and (state == "all" or i.state == state)
+            and (head is None or head == f"{i.head_repo.split('/')[0]}:{i.head_ref}")
+            and (base is None or base == i.base_ref)
+        ]  # fmt: skip
+        return self._page(request, [self._pull_json(i) for i in found])
+
+    def _create_pull(self, request: Request, match: re.Match[str], login: str) -> Response:
+        repo, data = match.group(1), request.get_json()
+        head = str(data["head"]).split(":")[-1]
+        if any(i.pull and i.state == "open" and i.head_ref == head
+               for (r, _), i in self.issues.items() if r == repo):  # fmt: skip
+            return _json({"message": "Validation Failed", "documentation_url": DOCS, "errors": [
+                {"resource": "PullRequest", "code": "custom",
+                 "message": f"A pull request already exists for {repo.split('/')[0]}:{head}."}
+            ]}, 422)  # fmt: skip
+        number = 1 + max((n for r, n in self.issues if r == repo), default=0)
+        pull = IssueRecord(repo, number, str(data.get("title") or head), data.get("body") or "",
+                           login, [], pull=True, head_repo=repo, head_sha=HEAD_SHA,
+                           head_ref=head, base_ref=str(data["base"]))  # fmt: skip
+        self.issues[repo, number] = pull
+        return _json(self._pull_json(pull), 201)
 
     def _edit_issue(self, request: Request, match: re.Match[str], login: str) -> Response:
         issue = self._issue(match)
@@ -387,6 +460,8 @@ class FakeGitHub(ContractFake):
         issue = self._issue(match)
         if issue is None:
             return _error(404, "Not Found")
+        if issue.locked:
+            return _error(403, "Unable to create comment because issue is locked.")
         body = request.get_json()["body"]
         if len(body) > 65_536:
             return _error(422, "body is too long (maximum is 65536 characters)")
@@ -491,9 +566,9 @@ class FakeGitHub(ContractFake):
             "labels": [self._label_json(issue.repo, name) for name in issue.labels],
             "assignee": None,
             "assignees": [],
-            "milestone": None,
-            "locked": False,
-            "active_lock_reason": None,
+            "milestone": self._milestone_json(issue) if issue.milestone else None,
+            "locked": issue.locked,
+            "active_lock_reason": "too heated" if issue.locked else None,
             "comments": len(self.comments_on(issue.repo, issue.number)),
             "closed_at": issue.closed_at,
             "created_at": issue.created_at,
@@ -514,6 +589,55 @@ class FakeGitHub(ContractFake):
             }
         return data
 
+    def _milestone_json(self, issue: IssueRecord) -> dict[str, Any]:
+        number = 1 + sorted({i.milestone for i in self.issues.values() if i.milestone}).index(
+            issue.milestone
+        )
+        api = f"{self.base}/repos/{issue.repo}/milestones/{number}"
+        return {
+            **_instance("nullable-milestone", top=True), "url": api, "labels_url": f"{api}/labels",
+            "html_url": f"{HTML}/{issue.repo}/milestone/{number}", "id": 7000 + number,
+            "node_id": f"MI_{number}", "number": number, "title": issue.milestone,
+            "state": "open", "creator": self._user_json("octocat"),
+        }  # fmt: skip
+
+    def _repo_json(self, full_name: str) -> dict[str, Any]:
+        owner, name = full_name.split("/")
+        api = f"{self.base}/repos/{full_name}"
+        data = _instance("repository")
+        data.update(
+            {key: f"{api}/{key.removesuffix('_url')}" for key in data if key.endswith("_url")}
+        )
+        data.update(
+            id=sum(map(ord, full_name)), node_id=f"R_{full_name}", name=name,
+            full_name=full_name, owner=self._user_json(owner), url=api,
+            html_url=f"{HTML}/{full_name}", fork=owner != "acme", default_branch="main",
+        )  # fmt: skip
+        return data
+
+    def _pull_json(self, issue: IssueRecord) -> dict[str, Any]:
+        api = f"{self.base}/repos/{issue.repo}/pulls/{issue.number}"
+        html = f"{HTML}/{issue.repo}/pull/{issue.number}"
+        data = _instance("pull-request")
+        data.update(
+            {key: f"{api}/{key.removesuffix('_url')}" for key in data if key.endswith("_url")}
+        )
+        head_owner = issue.head_repo.split("/")[0]
+        data.update(
+            id=600_000 + issue.number, node_id=f"PR_{issue.repo}_{issue.number}", url=api,
+            html_url=html, diff_url=f"{html}.diff", patch_url=f"{html}.patch",
+            number=issue.number, state=issue.state, title=issue.title, body=issue.body,
+            user=self._user_json(issue.login), created_at=issue.created_at,
+            updated_at=issue.updated_at, closed_at=issue.closed_at, labels=[],
+            head={"label": f"{head_owner}:{issue.head_ref}", "ref": issue.head_ref,
+                  "sha": issue.head_sha, "repo": self._repo_json(issue.head_repo),
+                  "user": self._user_json(head_owner)},
+            base={"label": f"{issue.repo.split('/')[0]}:{issue.base_ref}", "ref": issue.base_ref,
+                  "sha": "f" * 40, "repo": self._repo_json(issue.repo),
+                  "user": self._user_json(issue.repo.split("/")[0])},
+        )  # fmt: skip
+        return data
+
     def _comment_json(self, comment: CommentRecord) -> dict[str, Any]:
         issue = self.issues[comment.repo, comment.number]
         kind = "pull" if issue.pull else "issues"
@@ -531,6 +655,44 @@ class FakeGitHub(ContractFake):
         }
 
 
+def _instance(name: str, top: bool = False) -> dict[str, Any]:
+    """The smallest value GitHub's schema ``name`` allows: its required fields, each with a
+    placeholder of its type (null where the schema allows it); callers set what matters."""
+    schemas = _description()["components"]["schemas"]
+
+    def build(schema: dict[str, Any]) -> Any:
+        if "$ref" in schema:
+            return build(schemas[schema["$ref"].rsplit("/", 1)[-1]])
+        if schema.get("nullable"):
+            return None
+        for combined in ("allOf", "anyOf", "oneOf"):
+            if combined in schema:
+                return build(schema[combined][0])
+        if "enum" in schema:
+            return schema["enum"][0]
+        kind = schema.get("type")
+        if kind == "object" or "properties" in schema:
+            props = schema.get("properties", {})
+            return {key: build(props.get(key, {})) for key in schema.get("required", [])}
+        if kind == "array":
+            return []
+        if kind == "integer" or kind == "number":
+            return 0
+        if kind == "boolean":
+            return False
+        if schema.get("format") == "date-time":
+            return _now()
+        if schema.get("format") == "uri":
+            return f"{HTML}/placeholder"
+        return ""
+
+    schema = dict(schemas[name])
+    if top:  # the object itself, where the schema also allows null
+        schema.pop("nullable", None)
+    built: dict[str, Any] = build(schema)
+    return built
+
+
 def _label_name(value: Any) -> str:
     return str(value["name"] if isinstance(value, dict) else value)
 
@@ -540,7 +702,7 @@ def _json(data: Any, status: int = 200) -> Response:
 
 
 def _error(status: int, message: str) -> Response:
-    return _json({"message": message, "documentation_url": "https://docs.github.com/rest"}, status)
+    return _json({"message": message, "documentation_url": DOCS}, status)
 
 
 def _explain(error: BaseException) -> str:

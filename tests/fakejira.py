@@ -47,6 +47,7 @@ CONTRACTS = Path(__file__).parent / "contracts"
 SUBSET = CONTRACTS / "jira-platform-v3-subset.json"
 FULL = CONTRACTS / "jira-platform-v3.json"
 USER = "bot@example.com"
+ACCOUNT = "5b10a2844c20165700ede21b"  # USER's account id
 TOKEN = "jira-fake-token-0123456789"
 ERROR_REF = {"$ref": "#/components/schemas/ErrorCollection"}
 _ERRORS = ("400", "401", "403", "404", "429", "500", "502", "503")
@@ -100,6 +101,7 @@ class JiraRecord:
     fields: dict[str, Any]
     properties: dict[str, Any]
     indexed: bool
+    created: float = field(default_factory=time.monotonic)
 
 
 class FakeJira(ContractFake):
@@ -112,6 +114,10 @@ class FakeJira(ContractFake):
         self.failures: deque[Failure] = deque()
         self.exchanges: list[Exchange] = []
         self.lagging = True
+        # With lagging: seconds after which a new issue shows in searches (None: never,
+        # until reindex()), as Jira's index catches up.
+        self.index_lag: float | None = None
+        self.lost_answers = 0  # creates to carry out, then answer 503 as if the answer was lost
         self.comments: dict[int, list[Any]] = {}  # issue id: comment bodies (ADF)
         self._next = 10000
         self._lock = threading.Lock()
@@ -127,6 +133,38 @@ class FakeJira(ContractFake):
             "INCIDENTCTL_JIRA_PACE": "0.001",
             **extra,
         }
+
+    def close(self, key: str, resolution: str = "Done", versions: tuple[str, ...] = ()) -> None:
+        """Move an issue to Done with a resolution and fix versions, as a person would."""
+        with self._lock:
+            issue = self._by_key(key)
+            assert issue is not None
+            issue.fields["status"] = self._status("Done", "done")
+            issue.fields["resolution"] = {
+                "self": f"{self.base}/rest/api/3/resolution/1", "id": "1", "name": resolution,
+                "description": f"{resolution}.",
+            }  # fmt: skip
+            issue.fields["fixVersions"] = [
+                {"self": f"{self.base}/rest/api/3/version/{100 + n}", "id": str(100 + n),
+                 "name": name, "released": True, "archived": False}
+                for n, name in enumerate(versions)
+            ]  # fmt: skip
+
+    def reopen(self, key: str) -> None:
+        with self._lock:
+            issue = self._by_key(key)
+            assert issue is not None
+            issue.fields["status"] = self._status("To Do", "new")
+            issue.fields["resolution"] = None
+
+    def _status(self, name: str, category: str) -> dict[str, Any]:
+        ids = {"new": 2, "indeterminate": 4, "done": 3}
+        return {
+            "self": f"{self.base}/rest/api/3/status/{ids[category]}", "id": str(ids[category]),
+            "name": name, "statusCategory": {
+                "self": f"{self.base}/rest/api/3/statuscategory/{ids[category]}",
+                "id": ids[category], "key": category, "name": name, "colorName": "blue-gray"},
+        }  # fmt: skip
 
     def reindex(self) -> None:
         with self._lock:
@@ -213,7 +251,13 @@ class FakeJira(ContractFake):
     def _route(self, request: Request) -> Response:
         path = request.path
         if request.method == "POST" and path == "/rest/api/3/issue":
-            return self._create(request.get_json())
+            created = self._create(request.get_json())
+            if created.status_code == 201 and self.lost_answers > 0:
+                self.lost_answers -= 1
+                return _error(503, "The request timed out after the issue was created.")
+            return created
+        if request.method == "GET" and path == "/rest/api/3/myself":
+            return _json(user_json(self.base, ACCOUNT, "incidentctl bot", USER))
         if request.method == "POST" and path == "/rest/api/3/search/jql":
             return self._search(request.get_json())
         commented = re.match(r"^/rest/api/3/issue/([A-Z][A-Z0-9_]*-\d+|\d+)/comment$", path)
@@ -225,7 +269,8 @@ class FakeJira(ContractFake):
             if issue is None:
                 return _error(404, "Issue does not exist or you do not have permission to see it.")
             if request.method == "GET":
-                return _json(self._issue_json(issue, ["labels", "duedate", "summary"]))
+                wanted = request.args.get("fields", "labels,duedate,summary").split(",")
+                return _json(self._issue_json(issue, wanted))
             if request.method == "PUT":
                 for name, value in (request.get_json().get("fields") or {}).items():
                     issue.fields[name] = value
@@ -262,10 +307,16 @@ class FakeJira(ContractFake):
         if not (isinstance(description, dict) and description.get("type") == "doc"):
             return _json({"errorMessages": [], "errors": {"description": "Operation value must "
                           "be an Atlassian Document"}}, 400)  # fmt: skip
+        refused = _refused(fields)
+        if refused:
+            return _json({"errorMessages": [], "errors": refused}, 400)
         self._next += 1
         number = 1 + sum(1 for i in self.issues.values() if i.project == project)
+        creator = user_json(self.base, ACCOUNT, "incidentctl bot", USER)
+        workflow = {"creator": creator, "status": self._status("To Do", "new"),
+                    "resolution": None, "fixVersions": []}  # fmt: skip
         issue = JiraRecord(
-            self._next, f"{project}-{number}", project, dict(fields),
+            self._next, f"{project}-{number}", project, {**fields, **workflow},
             {p["key"]: p["value"] for p in data.get("properties") or []}, not self.lagging,
         )  # fmt: skip
         self.issues[issue.id] = issue
@@ -282,7 +333,7 @@ class FakeJira(ContractFake):
         found = [
             i
             for i in sorted(self.issues.values(), key=lambda i: i.id)
-            if (i.indexed or i.id in reconcile)
+            if (self._shown(i) or i.id in reconcile)
             and all(label in (i.fields.get("labels") or []) for label in labels)
             and all(i.project == p for p in projects)
         ]
@@ -291,6 +342,12 @@ class FakeJira(ContractFake):
         return _json(
             {"issues": [self._issue_json(i, wanted) for i in found[:limit]], "isLast": True}
         )
+
+    def _shown(self, issue: JiraRecord) -> bool:
+        if issue.indexed:
+            return True
+        lag = self.index_lag
+        return lag is not None and time.monotonic() - issue.created >= lag
 
     def _issue_json(self, issue: JiraRecord, wanted: list[str]) -> dict[str, Any]:
         return {
@@ -301,9 +358,38 @@ class FakeJira(ContractFake):
         }
 
 
+def user_json(base: str, account: str, name: str, email: str | None = None) -> dict[str, Any]:
+    """A user as Jira Cloud shows one (the e-mail address only where it is visible)."""
+    data: dict[str, Any] = {
+        "self": f"{base}/rest/api/3/user?accountId={account}",
+        "accountId": account,
+        "accountType": "atlassian",
+        "active": True,
+        "displayName": name,
+        "timeZone": "UTC",
+    }
+    if email is not None:
+        data["emailAddress"] = email
+    return data
+
+
 def _json(data: Any, status: int = 200) -> Response:
     return Response(json.dumps(data), status=status, content_type="application/json")
 
 
 def _error(status: int, message: str) -> Response:
     return _json({"errorMessages": [message], "errors": {}}, status)
+
+
+def _refused(fields: dict[str, Any]) -> dict[str, str]:
+    """What Jira refuses in the fields of a new issue, by field, in its own words."""
+    errors = {}
+    summary = str(fields.get("summary", ""))
+    if "\n" in summary or "\r" in summary:
+        errors["summary"] = "The summary is invalid because it contains newline characters."
+    elif len(summary) > 255:
+        errors["summary"] = "Summary must be less than 255 characters."
+    for label in fields.get("labels") or []:
+        if re.search(r"\s", str(label)):
+            errors["labels"] = f"The label '{label}' contains spaces which is invalid."
+    return errors

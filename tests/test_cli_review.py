@@ -22,7 +22,7 @@ INC = f"incidents/2026/{ID}.yaml"
 POLICY = "policies/sla/gold.yaml"
 OPENED = "2026-11-16T10:00:00Z"
 NOW = ("--now", "2026-11-16T11:00:00Z")
-NEW = ("--title", "x", "--summary", "y", "--severity", "SEV3", "--service", "payments",
+NEW = ("--title", "x", "--summary", "y", "--severity", "SEV2", "--service", "payments",
        "--source", "monitoring", "--channel", "chat")  # fmt: skip
 
 

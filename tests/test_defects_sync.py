@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,10 +17,10 @@ from typing import TYPE_CHECKING
 import pytest
 from pytest_httpserver import HTTPServer
 
+from fakegithub import BOT, FakeGitHub
 from fakegithub import TOKEN as GITHUB_TOKEN
-from fakegithub import FakeGitHub
+from fakejira import ACCOUNT, FakeJira, JiraRecord, user_json
 from fakejira import TOKEN as JIRA_TOKEN
-from fakejira import FakeJira, JiraRecord
 from gitrepo import Commit, Repo, build_repo, document_yaml, incident_yaml, rca_yaml
 
 if TYPE_CHECKING:
@@ -323,14 +324,12 @@ def test_tickets_marked_as_duplicates_are_never_picked(
     tmp_path: Path, run_cli: RunCli, github: FakeGitHub, jira: FakeJira
 ) -> None:
     marker = "<!-- incidentctl:defect INC-2026-0042/portal-500 -->"
-    github.add_issue(PORTAL, body=marker, state="closed",
+    github.add_issue(PORTAL, body=marker, state="closed", login=BOT,
                      labels=["incident-defect", "bug", "incidentctl-duplicate"])  # fmt: skip
-    github.add_issue(PORTAL, body=marker, labels=["incident-defect", "bug"])
+    github.add_issue(PORTAL, body=marker, labels=["incident-defect", "bug"], login=BOT)
     label = "incidentctl-INC-2026-0042-payment-timeout"
     for number, labels in ((1, [label, "incidentctl-duplicate"]), (2, [label])):
-        jira.issues[10000 + number] = JiraRecord(
-            10000 + number, f"PAY-{number}", "PAY", {"labels": labels}, {}, True
-        )
+        plant(jira, number, labels)
     repo, _ = remote_and_clone(tmp_path)
     result = sync(run_cli, repo, env(repo, github, jira))
     assert result.exit_code == 0, result.stdout + result.stderr
@@ -338,6 +337,31 @@ def test_tickets_marked_as_duplicates_are_never_picked(
     assert creates(github, jira) == (0, 0)
     text = (repo.path / INC).read_text(encoding="utf-8")
     assert "tracker: jira:PAY-2" in text and "tracker: github:acme/portal#2" in text
+
+
+def plant(jira: FakeJira, number: int, labels: list[str], account: str = ACCOUNT) -> None:
+    """An issue in the fake Jira, indexed, created by ``account``."""
+    creator = user_json(jira.base, account, "someone")
+    fields = {"labels": labels, "creator": creator}
+    jira.issues[10000 + number] = JiraRecord(10000 + number, f"PAY-{number}", "PAY", fields, {},
+                                             True)  # fmt: skip
+
+
+def test_tickets_planted_by_someone_else_are_never_picked(
+    tmp_path: Path, run_cli: RunCli, github: FakeGitHub, jira: FakeJira
+) -> None:
+    marker = "<!-- incidentctl:defect INC-2026-0042/portal-500 -->"
+    github.add_issue(PORTAL, body=marker, state="closed", login="mallory",
+                     labels=["incident-defect", "bug"])  # fmt: skip
+    plant(jira, 1, ["incidentctl-INC-2026-0042-payment-timeout"], account="557058:mallory")
+    repo, _ = remote_and_clone(tmp_path)
+    result = sync(run_cli, repo, env(repo, github, jira))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert {i["outcome"] for i in items(result).values()} == {"created"}
+    assert creates(github, jira) == (1, 1)
+    text = (repo.path / INC).read_text(encoding="utf-8")
+    assert "tracker: jira:PAY-2" in text and "tracker: github:acme/portal#2" in text
+    assert github.issues[PORTAL, 2].login == BOT
 
 
 def test_rca_actions_of_type_fix_or_prevent_are_tracked(
@@ -475,6 +499,51 @@ def test_a_server_error_on_create_is_not_retried_and_says_the_next_run_heals_it(
     assert items(result)["INC-2026-0042/portal-500"]["outcome"] == "created"
 
 
+def test_a_lost_create_answer_is_waited_out_without_a_second_ticket(
+    tmp_path: Path, run_cli: RunCli, github: FakeGitHub, jira: FakeJira
+) -> None:
+    # Jira makes the issue, the answer is lost, and its index shows the issue 3s later
+    jira.lost_answers = 1
+    jira.index_lag = 3.0
+    files = {INC: incident_yaml("INC-2026-0042", severity="SEV1", defects=[DEFECTS[0]])}
+    repo, _ = remote_and_clone(tmp_path, files)
+    environ = env(repo, github, jira, INCIDENTCTL_JIRA_INDEX_LAG="5")
+    lost = sync(run_cli, repo, environ)
+    assert lost.exit_code == 1
+    message = str(items(lost)["INC-2026-0042/payment-timeout"]["message"])
+    assert "HTTP 503" in message and "may have been created anyway" in message
+    assert len(jira.issues) == 1
+
+    # at once: the index does not show it yet, and the journal has no id to reconcile
+    healed = sync(run_cli, repo, environ)
+    assert healed.exit_code == 0, healed.stdout + healed.stderr
+    outcome = items(healed)["INC-2026-0042/payment-timeout"]
+    assert (outcome["outcome"], outcome["tracker"]) == ("found", "jira:PAY-1")
+    assert len(jira.issues) == 1
+    searches = jira.requests("POST", "/rest/api/3/search/jql")[-2:]
+    assert searches[1].at - searches[0].at >= 1.0  # it waited for the index
+    assert searches[1].at - jira.issues[min(jira.issues)].created >= 3.0
+    assert "tracker: jira:PAY-1" in (repo.path / INC).read_text(encoding="utf-8")
+
+    again = sync(run_cli, repo, environ)  # nothing pending any more: no wait, no write
+    assert {i["outcome"] for i in items(again).values()} == {"tracked"}
+
+
+def test_a_create_jira_refused_is_not_waited_for(
+    tmp_path: Path, run_cli: RunCli, github: FakeGitHub, jira: FakeJira
+) -> None:
+    jira.projects = {"OPS"}
+    repo, _ = remote_and_clone(tmp_path)
+    environ = env(repo, github, jira, INCIDENTCTL_JIRA_INDEX_LAG="30")
+    assert sync(run_cli, repo, environ).exit_code == 1
+    jira.projects = {"PAY"}
+    started = time.monotonic()
+    result = sync(run_cli, repo, environ)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert time.monotonic() - started < 20  # a refused create leaves nothing to wait for
+    assert len(jira.issues) == 1
+
+
 def test_rate_limits_are_waited_out_as_retry_after_asks(
     tmp_path: Path, run_cli: RunCli, github: FakeGitHub, jira: FakeJira
 ) -> None:
@@ -497,3 +566,158 @@ def test_rate_limits_that_outlast_the_retries_are_reported(
     assert result.exit_code == 1
     message = str(items(result)["INC-2026-0042/payment-timeout"]["message"])
     assert "HTTP 429" in message and "rate limit" in message
+
+
+def test_a_tracker_refusing_an_item_is_reported_with_its_own_reason(
+    tmp_path: Path, run_cli: RunCli, github: FakeGitHub, jira: FakeJira
+) -> None:
+    defects = [
+        {**DEFECTS[0], "title": "Payments time out\nafter 30s"},
+        {**DEFECTS[1], "title": "The portal answers 500 " + "on retry " * 40},
+    ]
+    repo, _ = remote_and_clone(
+        tmp_path, {INC: incident_yaml("INC-2026-0042", severity="SEV1", defects=defects)}
+    )
+    result = sync(run_cli, repo, env(repo, github, jira))
+    assert result.exit_code == 1
+    found = items(result)
+    github_said = str(found["INC-2026-0042/portal-500"]["message"])
+    assert "HTTP 422" in github_said
+    assert "title is too long (maximum is 256 characters)" in github_said
+    jira_said = str(found["INC-2026-0042/payment-timeout"]["message"])
+    assert "HTTP 400" in jira_said and "contains newline characters" in jira_said
+    assert creates(github, jira) == (0, 0)
+    assert "Traceback" not in result.stderr
+
+
+def run_sync(repo: Repo, environ: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``defects sync`` as its own process, which a hook may kill."""
+    command = [sys.executable, "-c", "from incidentctl.cli.main import main; main()",
+               "defects", "sync", "--format", "json"]  # fmt: skip
+    return subprocess.run(command, cwd=repo.path, env={**repo.environment(), **environ},
+                          capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+
+
+def read_backs(repo: Repo) -> list[str]:
+    return [m for m in repo.git("log", "--format=%B%x00").split("\0")
+            if "Tracker-Sync: read-back" in m]  # fmt: skip
+
+
+def kill_on(repo: Repo, hook: str) -> Path:
+    """A hook that kills the sync (its Git's parent) when Git reaches it; a pre-commit
+    hook then fails, so that the commit is not made."""
+    killer = repo.path / ".git" / "hooks" / hook
+    script = "#!/bin/sh\nkill -9 $(cut -d' ' -f4 /proc/$PPID/stat)\nexit 1\n"
+    killer.write_text(script, "utf-8")
+    killer.chmod(0o755)
+    return killer
+
+
+def write_backs(repo: Repo, ref: str) -> list[str]:
+    return [m for m in repo.git("log", "--format=%B%x00").split("\0")
+            if f"tracked in {ref}" in m]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("step", "hook"),
+    [("reference", "pre-commit"), ("reference", "post-commit"),
+     ("read-back", "pre-commit"), ("read-back", "post-commit")],
+)  # fmt: skip
+def test_the_way_back_closed_tickets_come_back_in_one_commit_exactly_once(
+    tmp_path: Path, run_cli: RunCli, github: FakeGitHub, jira: FakeJira, step: str, hook: str
+) -> None:
+    actions = [{"id": "A1", "title": "Cap retries", "type": "fix", "owner": "@bob",
+                "due": "2026-04-01"}]  # fmt: skip
+    files = {INC: incident_yaml("INC-2026-0042", severity="SEV1", services=["payments"],
+                                defects=DEFECTS),
+             RCA: rca_yaml("INC-2026-0042", actions=actions)}  # fmt: skip
+    repo, _ = remote_and_clone(tmp_path, files)
+    environ = env(repo, github, jira)
+    if step == "reference":  # killed while the first reference is committed
+        killer = kill_on(repo, hook)
+        crashed = run_sync(repo, environ)
+        assert crashed.returncode == -9, crashed.stdout + crashed.stderr
+        killer.unlink()
+        assert len(jira.issues) == 1
+    first = sync(run_cli, repo, environ)
+    assert first.exit_code == 0, first.stdout + first.stderr
+    assert {v["tracker"] for v in items(first).values()} == {
+        "jira:PAY-1", "github:acme/portal#1", "jira:PAY-2"}  # fmt: skip
+    for ref in ("jira:PAY-1", "github:acme/portal#1", "jira:PAY-2"):
+        assert len(write_backs(repo, ref)) == 1, ref
+    assert repo.git("status", "--porcelain") == ""
+
+    # Engineers close the tickets in the trackers.
+    jira.close("PAY-1", versions=("2026.04",))
+    github.close(PORTAL, 1, milestone="v7.3")
+    jira.close("PAY-2")
+    if step == "read-back":  # killed while the read-back is committed
+        killer = kill_on(repo, hook)
+        crashed = run_sync(repo, environ)
+        assert crashed.returncode == -9, crashed.stdout + crashed.stderr
+        killer.unlink()
+
+    healed = sync(run_cli, repo, environ)
+    assert healed.exit_code == 0, healed.stdout + healed.stderr
+    incident_text = (repo.path / INC).read_text(encoding="utf-8")
+    assert '  tracker: jira:PAY-1\n  fixed_in: "2026.04"\n' in incident_text
+    assert "  tracker: github:acme/portal#1\n  fixed_in: v7.3\n" in incident_text
+    rca_text = (repo.path / RCA).read_text(encoding="utf-8")
+    assert "status: done" in rca_text
+    [message] = read_backs(repo)
+    assert "Incident: INC-2026-0042" in message and "Tracker: jira:PAY-2" in message
+    assert "INC-2026-0042 action A1: done (jira:PAY-2)" in message
+    assert repo.git("status", "--porcelain") == ""
+    head = repo.head()
+    assert repo.git("show", "--name-only", "--format=", head).split() == sorted([INC, RCA])
+
+    again = sync(run_cli, repo, environ)
+    assert again.exit_code == 0, again.stdout + again.stderr
+    assert repo.head() == head  # nothing changed: nothing written
+    assert {i["outcome"] for i in items(again).values()} == {"tracked"}
+
+    jira.reopen("PAY-2")  # reopened in the tracker: the action is open again
+    reopened = sync(run_cli, repo, environ)
+    assert items(reopened)["INC-2026-0042/A1"]["outcome"] == "updated"
+    assert "status: done" not in (repo.path / RCA).read_text(encoding="utf-8")
+    assert len(read_backs(repo)) == 2
+    assert len(jira.issues) == 2 and len(github.issues_in(PORTAL)) == 1
+
+
+def test_a_protected_main_gets_the_write_backs_as_one_pull_request(
+    tmp_path: Path, run_cli: RunCli, github: FakeGitHub, jira: FakeJira
+) -> None:
+    repo, remote = remote_and_clone(tmp_path)
+    main = repo.head()
+    environ = env(repo, github, jira)
+    branch = "incidentctl/tracker-sync"
+    first = sync(run_cli, repo, environ, "--push", "--pull-request", branch)
+    assert first.exit_code == 0, first.stdout + first.stderr
+    data = json.loads(first.stdout)
+    assert repo.git("ls-remote", str(remote), "refs/heads/main").split()[0] == main
+    pushed = repo.git("ls-remote", str(remote), f"refs/heads/{branch}").split()[0]
+    assert pushed == repo.head() == data["pushed"]
+    [pull] = [i for i in github.issues.values() if i.pull]
+    assert (pull.repo, pull.head_ref, pull.base_ref) == ("acme/incidents", branch, "main")
+    assert data["pull_request"] == f"https://github.example/acme/incidents/pull/{pull.number}"
+
+    # Not merged yet: the next run (from main, in a fresh clone) updates the same branch.
+    second = clone(repo, remote, tmp_path / "second")
+    jira.reindex()
+    github.close(PORTAL, 1, milestone="v7.3")
+    again = sync(run_cli, second, env(second, github, jira), "--push", "--pull-request", branch)
+    assert again.exit_code == 0, again.stdout + again.stderr
+    assert json.loads(again.stdout)["pull_request"] == data["pull_request"]
+    assert len([i for i in github.issues.values() if i.pull]) == 1
+    assert len(github.requests("POST", r"/pulls$")) == 1
+    tip = second.git("ls-remote", str(remote), f"refs/heads/{branch}").split()[0]
+    assert tip == second.head()
+    assert "fixed_in: v7.3" not in second.git("show", f"{tip}:{INC}")  # found, not closed yet
+    assert repo.git("ls-remote", str(remote), "refs/heads/main").split()[0] == main
+    assert creates(github, jira) == (1, 1)
+
+
+def test_pull_request_goes_with_push(tmp_path: Path, run_cli: RunCli) -> None:
+    repo, _ = remote_and_clone(tmp_path)
+    result = run_cli(["defects", "sync", "--pull-request", "x"], repo.path)
+    assert result.exit_code == 2 and "--pull-request goes with --push" in result.stderr

@@ -178,7 +178,7 @@ def test_a_fork_pull_request_is_commented_on_in_the_base_repository(
     tmp_path: Path, run_cli: RunCli, fake: FakeGitHub
 ) -> None:
     fake.add_pull_request(REPO)
-    pr = fake.add_pull_request(REPO, "Fix from a fork")
+    pr = fake.add_pull_request(REPO, "Fix from a fork", head_repo="mallory/ops")
     event = workflow_run(tmp_path, [], head_repo="mallory/ops")
 
     result = run_cli(
@@ -188,7 +188,40 @@ def test_a_fork_pull_request_is_commented_on_in_the_base_repository(
 
     assert result.exit_code == 0, result.stderr
     assert bodies(fake, pr) == [(BOT, f"{STICKY_MARKER}\nSLA from a fork")]
-    assert all(e.path.startswith(f"/repos/{REPO}/issues/{pr}/") for e in fake.exchanges)
+    assert [e.path for e in fake.requests("GET", "/pulls/")] == [f"/repos/{REPO}/pulls/{pr}"]
+    assert all(e.path.startswith(f"/repos/{REPO}/") for e in fake.exchanges)
+
+
+def test_a_fork_artifact_naming_another_pull_request_is_refused(
+    tmp_path: Path, run_cli: RunCli, fake: FakeGitHub
+) -> None:
+    victim = fake.add_pull_request(REPO, "Someone else's fix")
+    fake.add_comment(REPO, victim, f"{STICKY_MARKER}\nSLA: no change", login=BOT)
+    fake.add_pull_request(REPO, "Mallory's fork", head_repo="mallory/ops")
+    event = workflow_run(tmp_path, [], head_repo="mallory/ops")
+
+    result = comment(run_cli, fake, artifact(tmp_path, victim, "@everyone click here"),
+                     "--event", event)  # fmt: skip
+
+    assert result.exit_code == 2
+    assert f"names pull request #{victim}, whose head is in {REPO}" in result.stderr
+    assert "built mallory/ops: refusing" in result.stderr
+    assert bodies(fake, victim) == [(BOT, f"{STICKY_MARKER}\nSLA: no change")]
+    assert fake.writes() == []
+
+
+def test_a_pull_request_that_moved_on_since_the_run_is_left_to_the_newer_run(
+    tmp_path: Path, run_cli: RunCli, fake: FakeGitHub
+) -> None:
+    pr = fake.add_pull_request(REPO, "Fix from a fork", head_repo="mallory/ops", head_sha="a" * 40)
+    event = workflow_run(tmp_path, [], head_repo="mallory/ops")
+
+    result = comment(run_cli, fake, artifact(tmp_path, pr, "SLA of an older commit"),
+                     "--event", event)  # fmt: skip
+
+    assert result.exit_code == 0, result.stderr
+    assert "skipped: the pull request's head is now aaaaaaaaaaaa" in result.stdout
+    assert fake.writes() == []
 
 
 @pytest.mark.parametrize("number", ["0", "-3", "../../7", "12abc", "1e3", "", "99999999999"])

@@ -215,6 +215,38 @@ def test_a_run_that_failed_halfway_is_completed_by_the_next_without_duplicates(
     ]
 
 
+def test_a_locked_tracking_issue_stops_only_its_own_incident(
+    tmp_path: Path, run_cli: RunCli, fake: FakeGitHub
+) -> None:
+    repo = opened(tmp_path)
+    repo.apply(Commit("2026-11-16T10:30:00Z", files={INC2: incident(id="INC-2026-0002")}))
+    title, body = "INC-2026-0001: Payments are failing", tracking_marker("INC-2026-0001")
+    locked = fake.add_issue(REPO, title, body, login=BOT, labels=[LABEL])
+    fake.issues[REPO, locked].locked = True
+
+    result = watch(run_cli, fake, repo, "2026-11-16T13:10:00Z")
+
+    assert result.exit_code == 2
+    assert "Traceback" not in result.stderr
+    assert "INC-2026-0001: GitHub: commenting on #1: HTTP 403" in result.stderr
+    assert "#1 is locked" in result.stderr and "unlock it" in result.stderr
+    assert "permissions" not in result.stderr  # the hint names the real cause
+    [other] = [i for i in fake.issues_in(REPO, LABEL) if i.number != locked]
+    assert [markers(c.body) for c in fake.comments_on(REPO, other.number)] == [
+        ["INC-2026-0002/resolve/1/50"]
+    ]
+    assert "INC-2026-0002: comment on resolve (50%)" in result.stdout
+    assert "1 of 2 incident(s) failed" in result.stderr
+
+    fake.issues[REPO, locked].locked = False
+    healed = watch(run_cli, fake, repo, "2026-11-16T13:10:00Z")
+    assert healed.exit_code == 0, healed.stderr
+    assert [markers(c.body) for c in fake.comments_on(REPO, locked)] == [
+        ["INC-2026-0001/resolve/1/50", "INC-2026-0001/resolve/1/75"]
+    ]
+    assert len(fake.comments_on(REPO, other.number)) == 1
+
+
 def test_a_dry_run_reads_but_writes_nothing(
     tmp_path: Path, run_cli: RunCli, fake: FakeGitHub
 ) -> None:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from conftest import RunCli
 
 HEAD = "apiVersion: incidentctl/v1\nkind: Incident\n"
-KINDS = "Incident, RCA, SLAPolicy, Calendar, DefectPolicy"
+KINDS = "Incident, RCA, SLAPolicy, Calendar, DefectPolicy, Service, Customer, NotificationPolicy"
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from gitrepo import Repo, sla_policy_yaml
 from incidentctl.cli.main import main
 from incidentctl.load import parse_document
 from incidentctl.model import Incident
@@ -23,6 +24,7 @@ from incidentctl.scaffold import (
 )
 
 NOW = datetime(2026, 11, 22, 10, 5, tzinfo=UTC)
+ALL_SEVERITIES = {sev: {"acknowledge": "15m"} for sev in ("SEV1", "SEV2", "SEV3", "SEV4")}
 FLAGS = [
     "--title",
     "Checkout: card payments fail",
@@ -51,7 +53,18 @@ FIELDS = IncidentFields(
 )
 
 
+def incident_repository(root: Path) -> None:
+    """A Git repository (``new`` writes only into one) whose policy applies to everything."""
+    if not (root / ".git").exists():
+        Repo(root)
+    if not (root / "policies").exists():
+        policy = root / "policies" / "sla" / "standard.yaml"
+        policy.parent.mkdir(parents=True, exist_ok=True)
+        policy.write_text(sla_policy_yaml("standard", targets=ALL_SEVERITIES), encoding="utf-8")
+
+
 def run(root: Path, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    incident_repository(root)
     with pytest.raises(SystemExit) as done:
         main(["-C", str(root), "new", *args])
     out, err = capsys.readouterr()
@@ -211,7 +224,7 @@ def test_an_invalid_severity_is_refused_with_the_allowed_values(
     flags[flags.index("SEV2")] = "SEV9"
     code, _, err = run(tmp_path, *flags, capsys=capsys)
     assert code == 2
-    assert "severity: 'SEV9' is not one of SEV1, SEV2, SEV3, SEV4, NONPROD" in err
+    assert "'--severity': 'SEV9' is not one of SEV1, SEV2, SEV3, SEV4, NONPROD" in err
     assert incident_files(tmp_path) == []
 
 
@@ -244,6 +257,7 @@ def test_the_schema_path_is_relative_to_the_file(tmp_path: Path) -> None:
 
 
 def test_prompts_for_what_is_missing_in_a_terminal(tmp_path: Path) -> None:
+    incident_repository(tmp_path)
     main_, terminal = os.openpty()
     answers = "Payments fail\nCard payments time out\nSEV9\nSEV2\napi, web\ncustomer\nportal\n"
     process = subprocess.Popen(

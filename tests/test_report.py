@@ -341,15 +341,35 @@ def test_table_and_markdown_name_the_figures(run_cli: RunCli, repo: Repo) -> Non
     assert "| update_every | SEV2 | globex | 1 | 2 | 0 | 0 | 33.3% |" in md
 
 
-def test_out_writes_the_dashboard_to_a_file(run_cli: RunCli, repo: Repo, tmp_path: Path) -> None:
+def test_out_writes_the_dashboard_to_a_file(
+    run_cli: RunCli, repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY"):  # no commit links: no address
+        monkeypatch.delenv(name, raising=False)
     out = tmp_path / "site" / "index.html"
     result = run_cli(["-C", repo.path, "report", "--at", AT, "--format", "html", "--out", out])
     assert result.exit_code == 0, result.stderr
     page = out.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>")
     assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
-    assert "https://" not in page and "<script" not in page and "<link" not in page
+    assert "https://" not in page and "<link" not in page
+    # one inline script (sortable tables), nothing loaded from elsewhere
+    assert page.count("<script") == 1 and "<script>" in page and " src=" not in page
     assert repo.head() in page
+    # one file: every incident's section is in it, with its timeline
+    for n in (1, 2, 3, 5):
+        assert f'<section class="incident" id="INC-2026-000{n}">' in page
+    assert page.count('<svg class="timeline"') == 4
+
+
+def test_commits_link_to_the_forge_when_it_is_known(
+    run_cli: RunCli, repo: Repo, tmp_path: Path
+) -> None:
+    env = {"GITHUB_SERVER_URL": "https://github.example.com", "GITHUB_REPOSITORY": "acme/incidents"}
+    result = run_cli(["-C", repo.path, "report", "--at", AT, "--format", "html"], env=env)
+    assert result.exit_code == 0, result.stderr
+    link = f'<a href="https://github.example.com/acme/incidents/commit/{repo.shas[2]}">'
+    assert link in result.stdout  # A's acknowledgement, in its changes and its timeline
 
 
 def test_text_from_documents_is_escaped_in_the_dashboard(
@@ -361,5 +381,5 @@ def test_text_from_documents_is_escaped_in_the_dashboard(
     )  # fmt: skip
     repo.apply(Commit("2026-04-05T11:40:00Z", files={"incidents/2026/INC-2026-0009.yaml": evil}))
     page = report(run_cli, repo, fmt="html")
-    assert "<script>" not in page and "<img" not in page
+    assert "<script>alert" not in page and "<img" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;" in page

@@ -45,6 +45,7 @@ RULES_UNDER_TEST = [
     "defect-keys",
     "rca-published",
     "defect-route",
+    "tracker-fields",
 ]
 
 
@@ -506,6 +507,71 @@ def test_defect_route_fails_without_a_defect_policy(repo: MiniRepo) -> None:
         "have no tracker: add the service to a route's services in policies/defects.yaml"
     )
     assert_problems(repo.validate(), f"{INC}:20:5: {line}", f"{INC}:24:5: {line}", files=3)
+
+
+def test_tracker_fields_pass_for_titles_and_labels_the_trackers_take(repo: MiniRepo) -> None:
+    repo.append(INC, TWO_DEFECTS.replace("Clients retry without backoff", "x" * 256))
+    assert_valid(repo.validate())
+
+
+def test_tracker_fields_fail_for_what_github_or_jira_would_refuse(repo: MiniRepo) -> None:
+    long_title = "Clients retry " + "x" * 250
+    repo.append(INC, TWO_DEFECTS.replace("Clients retry without backoff", long_title))
+    repo.write(
+        DEFECTS,
+        """\
+        apiVersion: incidentctl/v1
+        kind: DefectPolicy
+        name: defects
+        routes:
+          - services: [checkout]
+            github: acme/shop
+          - services: [ledger]
+            jira: {project: PAY}
+            labels: [needs triage]
+        """,
+    )
+    repo.append(
+        INC,
+        '  - key: ledger-drift\n    title: "Ledger drifts\\nafter a failover"\n'
+        "    service: ledger\n",
+    )
+    assert_problems(
+        repo.validate(),
+        f"{INC}:23:5: error tracker-fields the title has 264 characters and GitHub takes at "
+        "most 256: shorten it",
+        f"{INC}:26:5: error tracker-fields Jira takes a title on one line: write it on one "
+        "line (details go elsewhere)",
+        f"{DEFECTS}:9:14: error tracker-fields label 'needs triage': Jira labels cannot "
+        "contain spaces: write 'needs-triage'",
+        files=4,
+    )
+
+
+def test_tracker_fields_fail_for_an_rca_action_the_sync_would_send(repo: MiniRepo) -> None:
+    rca = PUBLISHED_RCA_DRAFT.replace("title: Alert on payment latency", "title: " + "y" * 300)
+    repo.write(RCA, rca)
+    assert_problems(
+        repo.validate(),
+        f"{RCA}:9:5: error tracker-fields the title has 300 characters and GitHub takes at "
+        "most 256: shorten it",
+        files=5,
+    )
+
+
+PUBLISHED_RCA_DRAFT = """\
+apiVersion: incidentctl/v1
+kind: RCA
+incident: INC-2026-0001
+status: draft
+owner: "@dana"
+actions:
+  - id: A1
+    type: fix
+    title: Alert on payment latency
+    owner: "@erin"
+    due: 2026-04-01
+"""
 
 
 # -- rca-published ------------------------------------------------------------------------

@@ -16,7 +16,17 @@ if TYPE_CHECKING:
     from conftest import RunCli
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
-FILE_NAMES = ["calendar.json", "defectpolicy.json", "incident.json", "rca.json", "slapolicy.json"]
+FILE_NAMES = [
+    "calendar.json",
+    "config.json",
+    "customer.json",
+    "defectpolicy.json",
+    "incident.json",
+    "notificationpolicy.json",
+    "rca.json",
+    "service.json",
+    "slapolicy.json",
+]
 
 
 def test_the_committed_schemas_are_current() -> None:

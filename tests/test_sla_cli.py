@@ -232,9 +232,19 @@ def test_table_and_markdown_are_readable(tmp_path: Path, run_cli: RunCli) -> Non
         "2m",
         "over",
         "due",
-        "2026-11-16T10:05:00Z",
+        "10:05",
+        "UTC",
     ]
+    assert "as of 2026-11-16 10:07 UTC on main" in table.stdout
     assert "\x1b[" not in table.stdout
+    # the same in Berlin's time, as --tz or the configuration asks
+    berlin = run_cli(["-C", repo.path, "--tz", "Europe/Berlin", "sla", "--at",
+                      "2026-11-16 11:07"], env={"INCIDENTCTL_TIMEZONE": "Asia/Tokyo"})  # fmt: skip
+    assert berlin.exit_code == 0, berlin.stderr
+    assert "due 11:05 CET" in berlin.stdout and "as of 2026-11-16 11:07 CET" in berlin.stdout
+    tokyo = run_cli(["-C", repo.path, "sla", "--at", "2026-11-16 19:07"],
+                    env={"INCIDENTCTL_TIMEZONE": "Asia/Tokyo"})  # fmt: skip
+    assert "due 19:05 JST" in tokyo.stdout and "as of 2026-11-16 19:07 JST" in tokyo.stdout
     markdown = run_cli(
         ["-C", repo.path, "sla", "--at", "2026-11-16T10:07:00Z", "--format", "markdown"]
     )
@@ -248,7 +258,8 @@ def test_unknown_id_and_missing_ref_are_usage_errors(tmp_path: Path, run_cli: Ru
     unknown = run_cli(["-C", repo.path, "sla", "INC-2026-9999"])
     assert (unknown.exit_code, unknown.stderr.strip()) == (
         2,
-        "incidentctl: unknown incident id(s) on main: INC-2026-9999",
+        "incidentctl: unknown incident id INC-2026-9999 on main: check the id "
+        "(incidentctl sla lists them)",
     )
     missing = run_cli(["-C", repo.path, "sla", "--ref", "release"])
     assert missing.exit_code == 2 and "ref 'release' not found" in missing.stderr
@@ -273,8 +284,8 @@ def test_log_lists_every_commit_with_its_changes_and_trailers(
     result = run_cli(["-C", repo.path, "log", "INC-2026-0001"])
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[0].startswith(f"{repo.shas[1][:12]}  2026-11-16T10:00:00Z  Alice Example")
-    assert f"{repo.head()[:12]}  2026-11-16T10:04:00Z" in result.stdout
+    assert lines[0].startswith(f"{repo.shas[1][:12]}  2026-11-16 10:00 UTC  Alice Example")
+    assert f"{repo.head()[:12]}  2026-11-16 10:04 UTC" in result.stdout
     assert '    status: "open" -> "acknowledged"' in lines
     assert "    Incident-Status: acknowledged" in lines
     assert '    updates[0].text: (none) -> "On it"' in lines
@@ -329,7 +340,7 @@ def test_settled_figures_are_reused_only_while_they_hold(tmp_path: Path, run_cli
     repo = opened(tmp_path)
     repo.apply(Commit("2026-11-16T10:04:00Z", files={INC: incident("resolved")}))
     first = sla(run_cli, repo, "--at", "2026-11-16T11:00:00Z")
-    assert list((repo.path / ".git" / "incidentctl").glob("settled.pickle"))
+    assert list((repo.path / ".git" / "incidentctl").glob("settled.cache"))
     assert sla(run_cli, repo, "--at", "2026-11-16T11:00:00Z") == first  # from the cache
     assert metric(first, "resolve")["state"] == "met"
     # judged earlier than the cached figures: computed afresh

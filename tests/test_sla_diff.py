@@ -346,6 +346,32 @@ def test_the_artifact_holds_the_comment_and_the_pr_number(tmp_path: Path, run_cl
     assert sorted(p.name for p in artifact.iterdir()) == ["comment.md"]
 
 
+def test_a_diff_too_large_for_a_comment_is_whole_in_the_job_summary(
+    tmp_path: Path, run_cli: RunCli
+) -> None:
+    repo = repository(tmp_path, "2026-11-16T10:00:00Z")
+    many = {
+        f"incidents/2026/INC-2026-{n:04d}.yaml": incident_yaml(
+            f"INC-2026-{n:04d}", severity="SEV1", title=f"Checkout fails in region {n}"
+        )
+        for n in range(100, 400)
+    }
+    repo.apply(Commit("2026-11-16T11:00:00Z", branch="many", files=many))
+    artifact = tmp_path / "artifact"
+
+    result = diff(run_cli, repo, "main...many", "2026-11-16T12:00:00Z",
+                  "--format", "markdown", "--artifact", str(artifact))  # fmt: skip
+
+    assert result.exit_code == 0, result.stderr
+    comment = (artifact / "comment.md").read_text(encoding="utf-8")
+    assert len(comment) <= 60_000
+    assert "the full text is in the job summary" in comment
+    assert "| INC-2026-0399 |" not in comment
+    summary = result.stdout  # what the workflow appends to the job summary
+    assert "cut to fit" not in summary
+    assert all(f"| INC-2026-{n:04d} |" in summary for n in range(100, 400))
+
+
 def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)

@@ -218,7 +218,8 @@ def test_github_format_writes_escaped_workflow_commands(repo: MiniRepo) -> None:
         "::error file=incidents/2026/INC-2026-0001.yaml,line=6,col=1,title=schema::"
         "severity: 'SEV5' is not one of SEV1, SEV2, SEV3, SEV4, NONPROD",
         "::error file=incidents/odd%2Cname%3A1.yaml,line=2,col=1,title=kind::"
-        "kind 'Incidnt' is not one of Incident, RCA, SLAPolicy, Calendar, DefectPolicy: "
+        "kind 'Incidnt' is not one of Incident, RCA, SLAPolicy, Calendar, DefectPolicy, "
+        "Service, Customer, NotificationPolicy: "
         "did you mean Incident?",
         "::error file=policies/sla/standard.yaml,line=4,col=16,title=schema::"
         "warn_at[1]: '0%25' is out of range: write a percentage above 0%25 and at most 1000%25",
@@ -256,12 +257,13 @@ def test_an_update_after_now_is_in_the_future(repo: MiniRepo) -> None:
     )
 
 
-def test_now_without_an_offset_is_a_usage_error(repo: MiniRepo) -> None:
-    result = repo.validate(now="2026-03-02T10:00:00")
+def test_now_without_an_offset_is_local_time_and_nonsense_a_usage_error(repo: MiniRepo) -> None:
+    # local time is UTC unless a zone is configured: the update at 10:05 is then ahead
+    result = repo.validate(now="2026-03-02T10:04:59")
+    assert result.exit_code == 1 and "(now is 2026-03-02T10:04:59Z)" in result.stdout
+    result = repo.validate(now="the day after the day after")
     assert result.exit_code == 2
-    assert "'2026-03-02T10:00:00' has no UTC offset: add Z or an offset such as +02:00" in (
-        result.stderr
-    )
+    assert "is not a time: write 2026-11-22T10:05:00Z" in result.stderr
 
 
 # -- paths --------------------------------------------------------------------------------
@@ -304,7 +306,7 @@ def test_a_folder_names_every_yaml_file_inside_it(repo: MiniRepo) -> None:
         repo.validate("incidents"),
         f"{NEW}:1:1: error document the document is a list: it must be a mapping that starts "
         "with apiVersion: incidentctl/v1 and kind: one of Incident, RCA, SLAPolicy, Calendar, "
-        "DefectPolicy",
+        "DefectPolicy, Service, Customer, NotificationPolicy",
         files=2,
     )
 

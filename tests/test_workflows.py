@@ -108,7 +108,7 @@ def test_checkouts_keep_no_credentials(path: Path) -> None:
 def test_pull_requests_are_checked_with_a_read_only_token() -> None:
     workflow = by_name("incidents-pr.yml")
     trigger = workflow["on"]["pull_request"]
-    assert set(trigger["paths"]) == {"incidents/**", "policies/**"}
+    assert set(trigger["paths"]) == {"incidents/**", "policies/**", "incidentctl.yaml"}
     [job] = workflow["jobs"].values()
     assert job["permissions"] == {"contents": "read"}
     [checkout] = uses(workflow, "actions/checkout")
@@ -183,3 +183,107 @@ def test_the_pre_commit_hook() -> None:
         assert files.search(path), path
     for path in ("src/incidentctl/cli/main.py", "docs/incidents/x.yaml", "incidents/notes.md"):
         assert not files.search(path), path
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["incidents-pr.yml", "incidents-watch.yml", "incidents-dashboard.yml", "incidents-defects.yml"],
+)
+def test_jobs_that_replay_history_keep_the_cache_of_their_ref_or_main(name: str) -> None:
+    """Keyed by ref and head; restored from the same ref, else main, never elsewhere: a
+    pull request's cache can reach only that pull request's runs (docs/decisions.md)."""
+    document = by_name(name)
+    [cache] = uses(document, "actions/cache")
+    settings = cache["with"]
+    assert settings["path"] == ".git/incidentctl"
+    prefix = "incidentctl-replay-${{ runner.os }}-"
+    assert settings["key"] == prefix + "${{ github.ref }}-${{ github.sha }}"
+    assert settings["restore-keys"].splitlines() == [
+        prefix + "${{ github.ref }}-",
+        prefix + "refs/heads/main-",
+    ]
+    order = [s.get("uses", s.get("run", "")) for s in steps(document)]
+    first_run = next(i for i, s in enumerate(order) if "incidentctl " in s)
+    assert order.index(cache["uses"]) < first_run  # restored before any replay
+    for job in document["jobs"].values():
+        if any("incidentctl " in s.get("run", "") for s in job.get("steps", [])):
+            assert job["env"]["INCIDENTCTL_VERBOSE"] == "1"  # the log shows what was replayed
+
+
+def secrets_read(job: dict[str, Any]) -> set[str]:
+    return set(re.findall(r"secrets\.(\w+)", yaml.safe_dump(job)))
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_secrets_are_read_only_inside_an_environment(path: Path) -> None:
+    for name, job in load(path)["jobs"].items():
+        if secrets_read(job):
+            environment = job.get("environment")
+            assert environment, f"job {name} reads secrets outside a deployment environment"
+
+
+def test_the_tracker_secrets_live_in_an_environment_for_main() -> None:
+    workflow = by_name("incidents-defects.yml")
+    [job] = workflow["jobs"].values()
+    assert secrets_read(job) == {"JIRA_URL", "JIRA_USER", "JIRA_API_TOKEN"}
+    assert job["environment"] == "incident-trackers"
+    assert workflow["on"]["push"]["branches"] == ["main"]
+
+
+def test_the_dashboard_is_published_only_when_asked_for() -> None:
+    workflow = by_name("incidents-dashboard.yml")
+    build, deploy = workflow["jobs"]["build"], workflow["jobs"]["deploy"]
+    asked = "steps.asked.outputs.publish == 'true'"
+    gate = next(s for s in build["steps"] if s.get("id") == "asked")
+    assert "config.dashboard.publish" in gate["run"]
+    after = build["steps"][build["steps"].index(gate) + 1 :]
+    assert after and all(step["if"] == asked for step in after)
+    assert build["outputs"]["publish"] == "${{ steps.asked.outputs.publish }}"
+    assert deploy["if"] == "needs.build.outputs.publish == 'true'"
+    text = (ROOT / ".github" / "workflows" / "incidents-dashboard.yml").read_text("utf-8")
+    assert "public" in text and "customer" in text  # the header says what it exposes
+
+
+def test_the_dashboard_gate_reads_the_configuration(tmp_path: Path) -> None:
+    """The gate's script, run as the workflow runs it, on a repository that asks or not."""
+    import subprocess
+    import sys
+
+    gate = next(s for s in by_name("incidents-dashboard.yml")["jobs"]["build"]["steps"]
+                if s.get("id") == "asked")  # fmt: skip
+    script = gate["run"].split("<<'PY'\n", 1)[1].rsplit("PY", 1)[0]
+    head = "apiVersion: incidentctl/v1\nkind: Config\n"
+    cases = (
+        (head, "status_page=false\ndashboard=false\npublish=false\n"),
+        (
+            head + "dashboard:\n  publish: true\n",
+            "status_page=false\ndashboard=true\npublish=true\n",
+        ),
+        (
+            head + "status_page:\n  publish: true\n",
+            "status_page=true\ndashboard=false\npublish=true\n",
+        ),
+    )
+    for text, expected in cases:
+        (tmp_path / "incidentctl.yaml").write_text(text, encoding="utf-8")
+        done = subprocess.run([sys.executable, "-"], input=script, cwd=tmp_path,
+                              capture_output=True, text=True, check=True)  # fmt: skip
+        assert done.stdout == expected
+
+
+def test_the_status_page_is_built_public_and_on_every_push_to_main() -> None:
+    workflow = by_name("incidents-dashboard.yml")
+    assert workflow["on"]["push"] == {"branches": ["main"]}
+    [build] = [s for s in steps(workflow) if "site build" in s.get("run", "")]
+    script = build["run"]
+    # the status page is built with --public, alone in the folder Pages gets, only when
+    # status_page.publish asks for it; the internal dashboard only under dashboard/
+    assert 'incidentctl site build --public --ref main --out "$site"' in script
+    assert script.count("site build") == 1
+    assert build["env"]["STATUS_PAGE"] == "${{ steps.asked.outputs.status_page }}"
+    assert '[ "$STATUS_PAGE" = true ]' in script
+    reports = [line for line in script.splitlines() if "incidentctl report" in line]
+    assert reports and all('--out "$site/dashboard/' in line for line in reports)
+    assert '[ "$DASHBOARD" = true ]' in script
+    [upload] = uses(workflow, "actions/upload-pages-artifact")
+    assert upload["with"]["path"] == "${{ runner.temp }}/site"

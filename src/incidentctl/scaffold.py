@@ -42,6 +42,9 @@ class IncidentFields:
     channel: str
     customer: str | None = None
     environment: str | None = None  # default: production; non-production for NONPROD
+    impact_started_at: datetime | None = None
+    links: tuple[tuple[str, str], ...] = ()  # (url, title)
+    note: str | None = None  # an internal update at the opening: where it came from
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +102,24 @@ def scaffold_incident(
     detection = CommentedMap()
     detection["source"] = fields.source
     detection["channel"] = fields.channel
+    if fields.impact_started_at is not None and fields.impact_started_at <= now:
+        detection["impact_started_at"] = timestamp(fields.impact_started_at)
     detection["reported_at"] = timestamp(now)
     document["detection"] = detection
+    if fields.note:
+        entry = CommentedMap()
+        entry["at"] = timestamp(now)
+        entry["audience"] = "internal"
+        entry["text"] = fields.note
+        document["updates"] = CommentedSeq([entry])
+    if fields.links:
+        links = CommentedSeq()
+        for url, title in fields.links:
+            link = CommentedMap()
+            link["url"] = url
+            link["title"] = title
+            links.append(link)
+        document["links"] = links
     return Scaffold(path, checked_text(root, path, SCHEMA, dump(document), "incident"))
 
 

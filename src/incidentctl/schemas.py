@@ -27,6 +27,13 @@ DESCRIPTIONS = {
     "Calendar": "Support hours and holidays in which business-hours SLA targets count.",
     "DefectPolicy": "Where product defects found in incidents are filed, and when their "
     "fixes are due.",
+    "Config": "The repository's settings, in incidentctl.yaml at its root: audited branch, "
+    "display time zone, bot login and tracker settings.",
+    "Service": "One service of the catalogue: its owner, tier, escalation, paging and links.",
+    "Customer": "A customer: its contract, its contacts for customer updates, and whether "
+    "its incidents are shown on the public status page.",
+    "NotificationPolicy": "Which incident events and SLA thresholds go to which Slack, "
+    "email, PagerDuty and webhook channels.",
 }
 
 

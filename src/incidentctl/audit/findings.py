@@ -51,6 +51,8 @@ class Options:
     require_signed: bool = False
     require_merges: bool = False
     max_declared_gap: timedelta = timedelta(hours=24)
+    # The bot whose write-backs (tracker fields only, with trailers) may be pushed directly.
+    bot_login: str = "github-actions[bot]"
 
 
 @dataclass

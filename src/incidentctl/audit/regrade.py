@@ -16,8 +16,8 @@ from datetime import datetime
 from incidentctl.audit.findings import Finding
 from incidentctl.history.model import History, IncidentState, PolicyModel, Stamp
 from incidentctl.model import Calendar, SLAPolicy
+from incidentctl.model.policy import matching
 from incidentctl.model.types import iso
-from incidentctl.rules.sla_policy_match import matching
 from incidentctl.sla.engine import (
     CalendarCache,
     IncidentResult,

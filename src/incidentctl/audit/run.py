@@ -47,7 +47,9 @@ def run_audit(
     if history.head is not None and every:
         commits = gitchecks.document_commits(history, touched)
         if options.require_merges:
-            findings.extend(gitchecks.unmerged_changes(git, history.head, commits, touched))
+            findings.extend(
+                gitchecks.unmerged_changes(git, history.head, commits, touched, options.bot_login)
+            )
         if options.require_signed:
             findings.extend(gitchecks.unsigned_commits(git, history.head, commits, touched))
     findings.extend(checks.declared_gaps(history, options.max_declared_gap))

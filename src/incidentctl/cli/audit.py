@@ -10,8 +10,9 @@ from typing import Any
 
 import click
 
-from incidentctl.cli.main import TIMESTAMP, now_or
+from incidentctl.cli.main import TIMESTAMP, branch_option, now_or, settings
 from incidentctl.cli.progress import Progress
+from incidentctl.github.comment import DEFAULT_BOT_LOGIN
 
 
 class DurationType(click.ParamType):  # type: ignore[type-arg]
@@ -31,7 +32,7 @@ class DurationType(click.ParamType):  # type: ignore[type-arg]
 
 
 @click.command("audit")
-@click.option("--ref", default="main", show_default=True, help="The audited branch or ref.")
+@branch_option("--ref")
 @click.option(
     "--at", "as_of", type=TIMESTAMP, default=None, help="Audit as of TIME (default: now)."
 )
@@ -85,6 +86,7 @@ def command(
     from incidentctl.audit import checkpoint as checkpoints
     from incidentctl.audit.findings import Options
     from incidentctl.audit.run import run_audit
+    from incidentctl.cli.notes import warn_unloadable
     from incidentctl.history.git import Git
     from incidentctl.history.replay import replay
     from incidentctl.problems import UsageError
@@ -94,7 +96,9 @@ def command(
     since = checkpoints.load(since_checkpoint) if since_checkpoint is not None else None
     with Progress("replaying history") as progress:
         history = replay(root, ref, progress=progress)
-    options = Options(require_signed, require_merges, max_declared_gap)
+    warn_unloadable(history)
+    bot = settings().bot_login or DEFAULT_BOT_LOGIN
+    options = Options(require_signed, require_merges, max_declared_gap, bot_login=bot)
     report = run_audit(history, Git(root), now, options, since)
     if checkpoint is not None:
         try:

@@ -9,16 +9,30 @@ from __future__ import annotations
 import os
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from incidentctl.cli.main import TIMESTAMP, now_or
+from incidentctl.cli.main import TIMESTAMP, SuggestingGroup, branch_option, now_or, settings
 from incidentctl.github.comment import DEFAULT_BOT_LOGIN
 
-BOT_LOGIN_HELP = "The login the workflow's token posts as; only its comments count."
+if TYPE_CHECKING:
+    from incidentctl.github.watch import Action
+    from incidentctl.trackers.github import GitHub
+
+BOT_LOGIN_HELP = (
+    "The login the workflow's token posts as; only its comments count [default: "
+    f"bot_login of incidentctl.yaml or INCIDENTCTL_BOT_LOGIN, else {DEFAULT_BOT_LOGIN}]."
+)
 
 
-@click.group("github")
+def _bot_login(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None or ctx.resilient_parsing:
+        return value
+    return settings().bot_login or DEFAULT_BOT_LOGIN
+
+
+@click.group("github", cls=SuggestingGroup)
 def command() -> None:
     """Post the pull-request comment and the SLA escalations on GitHub."""
 
@@ -39,7 +53,7 @@ def command() -> None:
     help="The workflow_run event payload (default: $GITHUB_EVENT_PATH).",
 )
 @click.option("--repo", default=None, help="owner/repo (default: $GITHUB_REPOSITORY).")
-@click.option("--bot-login", default=DEFAULT_BOT_LOGIN, show_default=True, help=BOT_LOGIN_HELP)
+@click.option("--bot-login", default=None, callback=_bot_login, help=BOT_LOGIN_HELP)
 def comment(folder: Path, event_path: Path | None, repo: str | None, bot_login: str) -> int:
     """Create or update the one SLA comment on the artifact's pull request."""
     from incidentctl.github import comment as sticky
@@ -53,6 +67,15 @@ def comment(folder: Path, event_path: Path | None, repo: str | None, bot_login: 
     name = sticky.repository(repo, os.environ, event)
     body = sticky.sticky_body(artifact.body, sticky.summary_url(event))
     with GitHub.from_env(name) as github:
+        if event is not None:
+            head_sha, head_repo = github.pull_request_head(number)
+            if not sticky.same_head(number, event, head_sha, head_repo):
+                click.echo(
+                    f"{name}#{number}: skipped: the pull request's head is now "
+                    f"{head_sha[:12]}, not the commit this run checked; the run for "
+                    "the newer commit posts the comment"
+                )
+                return 0
         planned = sticky.plan_sticky(github.comments(number), body, bot_login)
         if planned.action == "create":
             done = github.comment(number, planned.body)
@@ -67,12 +90,12 @@ def comment(folder: Path, event_path: Path | None, repo: str | None, bot_login: 
 
 
 @command.command("watch")
-@click.option("--ref", default="main", show_default=True, help="The audited branch or ref.")
+@branch_option("--ref")
 @click.option(
     "--at", "as_of", type=TIMESTAMP, default=None, help="Judge as of TIME (default: now)."
 )
 @click.option("--repo", default=None, help="owner/repo (default: $GITHUB_REPOSITORY).")
-@click.option("--bot-login", default=DEFAULT_BOT_LOGIN, show_default=True, help=BOT_LOGIN_HELP)
+@click.option("--bot-login", default=None, callback=_bot_login, help=BOT_LOGIN_HELP)
 @click.option("--dry-run", is_flag=True, help="Read GitHub and say what would be posted.")
 @click.pass_obj
 def watch(
@@ -83,9 +106,9 @@ def watch(
     from incidentctl.history.replay import replay
     from incidentctl.problems import UsageError
     from incidentctl.sla.engine import evaluate
-    from incidentctl.trackers.github import GitHub, server_url_from
+    from incidentctl.trackers.github import GitHub, GitHubError, server_url_from
 
-    name = repo or os.environ.get("GITHUB_REPOSITORY")
+    name = repo or os.environ.get("GITHUB_REPOSITORY") or settings().github_repository
     if not name:
         raise UsageError("which repository? pass --repo owner/repo (or set GITHUB_REPOSITORY)")
     history = replay(root, ref)
@@ -94,31 +117,58 @@ def watch(
     links = sla_watch.Links(
         server_url_from(os.environ), name, board.commit, sla_watch.incident_paths(history)
     )
+    failures: dict[str, str] = {}
     with GitHub.from_env(name) as github:
         tracking = sla_watch.tracking_issues(github.labelled(sla_watch.TRACKING_LABEL))
         wanted = {c.incident.id for c in sla_watch.crossings(board, policies)}
         posted: set[str] = set()
         for incident_id in sorted(wanted & tracking.keys()):
-            comments = github.comments(tracking[incident_id].number)
+            try:
+                comments = github.comments(tracking[incident_id].number)
+            except GitHubError as error:
+                failures[incident_id] = str(error)
+                continue
             posted |= sla_watch.posted_keys(comments, bot_login)
         actions = sla_watch.plan(board, policies, tracking, posted, links)
         numbers = {incident_id: issue.number for incident_id, issue in tracking.items()}
+        # Each incident on its own: one that GitHub refuses (a locked issue, an issue
+        # deleted meanwhile) never keeps the others' warnings from being posted.
         for action in actions:
+            if action.incident in failures:
+                continue
             line = sla_watch.describe(action)
             if dry_run:
                 click.echo(f"would {line}")
                 continue
-            if isinstance(action, sla_watch.OpenIssue):
-                issue = github.create(action.title, action.body, action.labels)
-                numbers[action.incident] = issue.number
-                line = f"{action.incident}: opened tracking issue {issue.url}"
-            elif isinstance(action, sla_watch.PostComment):
-                posted_comment = github.comment(numbers[action.incident], action.body)
-                line = f"{line}: {posted_comment.url}"
-            else:
-                state = "closed" if isinstance(action, sla_watch.CloseIssue) else "open"
-                github.set_state(action.number, state)
+            try:
+                line = _carry_out(github, action, numbers) or line
+            except GitHubError as error:
+                failures[action.incident] = str(error)
+                continue
             click.echo(line)
-    if not actions:
+    if not actions and not failures:
         click.echo(f"nothing to post ({len(board.incidents)} incident(s) on {ref})")
+    if failures:
+        touched = {a.incident for a in actions} | failures.keys()
+        listed = "\n".join(f"  {incident}: {text}" for incident, text in sorted(failures.items()))
+        raise GitHubError(
+            f"{len(failures)} of {len(touched)} incident(s) failed; the others were handled, "
+            f"and the next run retries these:\n{listed}"
+        )
     return 0
+
+
+def _carry_out(github: GitHub, action: Action, numbers: dict[str, int]) -> str | None:
+    """Do one planned action; the line to print, when it says more than the plan's."""
+    from incidentctl.github import watch as sla_watch
+
+    if isinstance(action, sla_watch.OpenIssue):
+        issue = github.create(action.title, action.body, action.labels)
+        numbers[action.incident] = issue.number
+        return f"{action.incident}: opened tracking issue {issue.url}"
+    if isinstance(action, sla_watch.PostComment):
+        posted_comment = github.comment(numbers[action.incident], action.body)
+        return f"{sla_watch.describe(action)}: {posted_comment.url}"
+    state = "closed" if isinstance(action, sla_watch.CloseIssue) else "open"
+    github.set_state(action.number, state)
+    return None

@@ -18,10 +18,12 @@ from typing import Any
 
 import click
 
-from incidentctl.cli.main import TIMESTAMP, now_or
-from incidentctl.model.types import SEVERITIES
+from incidentctl.cli.main import TIMESTAMP, branch_option, now_or
+from incidentctl.cli.params import INCIDENT_ID, SEVERITY
 
 F = Callable[..., Any]
+# Warnings about history an edit cannot change; printing them on every edit buries news.
+PAST_WARNINGS = frozenset({"clamped-commit"})
 
 
 def editing(function: F) -> F:
@@ -43,12 +45,11 @@ def editing(function: F) -> F:
             "branch moved).",
         ),
         click.option("--remote", default="origin", show_default=True, help="Where --push goes."),
-        click.option(
+        branch_option(
             "--branch",
-            default="main",
-            show_default=True,
             help="The audited branch: the edit is checked against its history, and --push "
-            "updates it.",
+            "updates it [default: the configured branch, else the remote's HEAD branch, "
+            "else main, else master].",
         ),
     ]
     for option in reversed(options):
@@ -58,29 +59,54 @@ def editing(function: F) -> F:
 
 def run(root: Path, incident_id: str, operation: Any, **options: Any) -> int:
     """Edit, then commit and push as asked; print what was done."""
-    from incidentctl.edit import commands, gitops
-    from incidentctl.history.git import Git
+    from incidentctl.edit import commands
+    from incidentctl.fsutil import Busy, folder_lock
+    from incidentctl.problems import UsageError
 
     now: datetime = now_or(options["now"])
     push: bool = options["push"]
     commit: bool = options["commit"] or push
     path = commands.find_incident(root, incident_id)
+    try:
+        with folder_lock(path.parent):
+            # Read, checked, written and committed under the lock: a concurrent edit of
+            # the same incident waits, then edits what this one wrote.
+            committed = _edit(root, path, operation, now, commit, options)
+    except Busy:
+        raise UsageError(
+            f"{incident_id}: another edit of {path.parent.name}/ has been running for a "
+            "minute; nothing was written: try again when it is done"
+        ) from None
+    if committed and push:  # after the lock: a push can take long
+        push_checked(root, path, options["remote"], options["branch"], now)
+    return 0
+
+
+def _edit(
+    root: Path, path: Path, operation: Any, now: datetime, commit: bool, options: Any
+) -> bool:
+    """Plan, write and (with ``commit``) commit one edit; whether a commit was made."""
+    from incidentctl.edit import commands, gitops
+    from incidentctl.history.git import Git
+
     git = Git(root)
     if commit:
         gitops.check_can_commit(git, path)  # before anything is written
     history = commands.audited_history(root, options["branch"])
     planned = commands.plan_edit(root, path, operation, now=now, history=history)
     for problem in planned.warnings:
+        if problem.rule in PAST_WARNINGS:
+            continue  # about commits already on the branch: validate and audit say it
         click.echo(problem.render(), err=True)
     if not planned.changed:
         click.echo(
             f"{planned.incident_id}: nothing to change ({planned.status}, {planned.severity})"
         )
-        return 0
+        return False
     commands.write_edit(planned)
     click.echo(f"{planned.display}: {planned.incident_id} {planned.action.subject}")
     if not commit:
-        return 0
+        return False
     message = gitops.commit_message(
         planned.incident_id,
         planned.action.subject,
@@ -90,28 +116,33 @@ def run(root: Path, incident_id: str, operation: Any, **options: Any) -> int:
     )
     sha = gitops.commit_file(git, path, message)
     click.echo(f"committed {sha[:12]} {message.splitlines()[0]}")
-    if push:
-        remote: str = options["remote"]
-        branch: str = options["branch"]
+    return True
 
-        def verify() -> None:
-            # after a rebase: the file as merged, against the branch as it is on the remote
-            rebased = commands.audited_history(root, f"refs/remotes/{remote}/{branch}")
-            why = (
-                f"after rebasing onto {branch} of {remote}, the incident is not valid; your "
-                f"commit is kept and nothing was pushed: fix the file, commit, then git push "
-                f"{remote} HEAD:{branch}"
-            )
-            commands.check_file(root, path, now=now, history=rebased, why=why)
 
-        pushed = gitops.push(git, remote, branch, gitops.tracked_path(git, path), verify=verify)
-        after = f" (rebased {pushed.rebases} time(s) onto {branch})" if pushed.rebases else ""
-        click.echo(f"pushed {pushed.sha[:12]} to {remote} {branch}{after}")
-    return 0
+def push_checked(root: Path, path: Path, remote: str, branch: str, now: datetime) -> None:
+    """Push HEAD to ``branch``; after each rebase the file must still be valid there."""
+    from incidentctl.edit import commands, gitops
+    from incidentctl.history.git import Git
+
+    git = Git(root)
+
+    def verify() -> None:
+        # after a rebase: the file as merged, against the branch as it is on the remote
+        rebased = commands.audited_history(root, f"refs/remotes/{remote}/{branch}")
+        why = (
+            f"after rebasing onto {branch} of {remote}, the incident is not valid; your "
+            f"commit is kept and nothing was pushed: fix the file, commit, then git push "
+            f"{remote} HEAD:{branch}"
+        )
+        commands.check_file(root, path, now=now, history=rebased, why=why)
+
+    pushed = gitops.push(git, remote, branch, gitops.tracked_path(git, path), verify=verify)
+    after = f" (rebased {pushed.rebases} time(s) onto {branch})" if pushed.rebases else ""
+    click.echo(f"pushed {pushed.sha[:12]} to {remote} {branch}{after}")
 
 
 @click.command("ack")
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", type=INCIDENT_ID)
 @click.option("--commander", metavar="HANDLE", help="The incident commander (roles.commander).")
 @editing
 @click.pass_obj
@@ -123,7 +154,7 @@ def ack(root: Path, /, incident_id: str, commander: str | None, **options: Any) 
 
 
 @click.command("mitigate")
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", type=INCIDENT_ID)
 @click.option(
     "--workaround",
     metavar="TEXT",
@@ -139,7 +170,7 @@ def mitigate(root: Path, /, incident_id: str, workaround: str | None, **options:
 
 
 @click.command("wait")
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", type=INCIDENT_ID)
 @click.option("--reason", required=True, metavar="TEXT", help="Who or what it waits on.")
 @editing
 @click.pass_obj
@@ -151,7 +182,7 @@ def wait(root: Path, /, incident_id: str, reason: str, **options: Any) -> int:
 
 
 @click.command("resume")
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", type=INCIDENT_ID)
 @editing
 @click.pass_obj
 def resume(root: Path, /, incident_id: str, **options: Any) -> int:
@@ -162,7 +193,7 @@ def resume(root: Path, /, incident_id: str, **options: Any) -> int:
 
 
 @click.command("resolve")
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", type=INCIDENT_ID)
 @click.option("--summary", required=True, metavar="TEXT", help="How it was resolved.")
 @click.option(
     "--kind", type=click.Choice(["fixed", "workaround"]), default="fixed", show_default=True
@@ -177,7 +208,7 @@ def resolve(root: Path, /, incident_id: str, summary: str, kind: str, **options:
 
 
 @click.command("close")
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", type=INCIDENT_ID)
 @editing
 @click.pass_obj
 def close(root: Path, /, incident_id: str, **options: Any) -> int:
@@ -188,7 +219,7 @@ def close(root: Path, /, incident_id: str, **options: Any) -> int:
 
 
 @click.command("reopen")
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", type=INCIDENT_ID)
 @click.option("--reason", required=True, metavar="TEXT", help="Why the resolution did not hold.")
 @editing
 @click.pass_obj
@@ -200,9 +231,11 @@ def reopen(root: Path, /, incident_id: str, reason: str, **options: Any) -> int:
 
 
 @click.command("cancel")
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", type=INCIDENT_ID)
 @click.option("--kind", type=click.Choice(["duplicate", "false-alarm"]), required=True)
-@click.option("--duplicate-of", metavar="ID", help="The incident this one duplicates.")
+@click.option(
+    "--duplicate-of", metavar="ID", type=INCIDENT_ID, help="The incident this one duplicates."
+)
 @click.option("--summary", metavar="TEXT", help="Why it is cancelled [default: from --kind].")
 @editing
 @click.pass_obj
@@ -222,8 +255,8 @@ def cancel(
 
 
 @click.command("severity")
-@click.argument("incident_id", metavar="ID")
-@click.argument("level", metavar="SEVERITY", type=click.Choice(SEVERITIES, case_sensitive=False))
+@click.argument("incident_id", metavar="ID", type=INCIDENT_ID)
+@click.argument("level", metavar="SEVERITY", type=SEVERITY)
 @click.option("--reason", required=True, metavar="TEXT", help="Why the severity changes.")
 @editing
 @click.pass_obj
@@ -235,7 +268,7 @@ def severity(root: Path, /, incident_id: str, level: str, reason: str, **options
 
 
 @click.command("update")
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", type=INCIDENT_ID)
 @click.argument("text")
 @click.option(
     "--audience",
@@ -244,17 +277,65 @@ def severity(root: Path, /, incident_id: str, level: str, reason: str, **options
     show_default=True,
     help="Customer updates count for the update SLAs.",
 )
+@click.option(
+    "--send",
+    is_flag=True,
+    help="Also push, then send the customer update to the channels that carry customer "
+    "updates (the customer's contacts by email), once.",
+)
 @editing
 @click.pass_obj
-def update(root: Path, /, incident_id: str, text: str, audience: str, **options: Any) -> int:
+def update(
+    root: Path, /, incident_id: str, text: str, audience: str, send: bool, **options: Any
+) -> int:
     """Add an update to the communication log of incident ID."""
     from incidentctl.edit import commands
+    from incidentctl.problems import UsageError
 
-    return run(root, incident_id, commands.update(text, audience), **options)
+    if send:
+        if audience != "customer":
+            raise UsageError(
+                "--send sends customer updates: internal updates are never sent to customers; "
+                "leave --send out"
+            )
+        options["push"] = True  # the pushed commit is the record the ledger and CI share
+    code = run(root, incident_id, commands.update(text, audience), **options)
+    if send and code == 0:
+        code = send_update(root, incident_id, options["remote"], options["branch"], options["now"])
+    return code
+
+
+def send_update(root: Path, incident_id: str, remote: str, branch: str, now: Any) -> int:
+    """Deliver the customer updates the pushed commit brought, through the ledger on
+    ``remote``: the push workflow's ``notify`` then finds them sent."""
+    import os
+
+    from incidentctl.history.git import Git
+    from incidentctl.notify.ledger import new_run_id
+    from incidentctl.notify.session import Notifier, preflight
+    from incidentctl.report.problems import REPORTER_BY_NAME
+
+    environ = dict(os.environ)
+    notifier = Notifier(root, branch, environ, remote, new_run_id(),
+                        repo=environ.get("GITHUB_REPOSITORY", ""))  # fmt: skip
+    problems = preflight(notifier.workspace, environ)
+    if problems:
+        click.echo(REPORTER_BY_NAME["text"](problems, len(problems)).rstrip(), err=True)
+        click.echo("incidentctl: the update is pushed but was not sent: fix the notification "
+                   "setup, then run incidentctl notify", err=True)  # fmt: skip
+        return 2
+    tracking = f"refs/remotes/{remote}/{branch}"
+    head = Git(root).run("rev-parse", "--verify", tracking).stdout.decode().strip()
+    outcomes, _ = notifier.once(now_or(now), tracking, [head], only=incident_id)
+    for outcome in outcomes:
+        click.echo(outcome.render())
+    if not outcomes:
+        click.echo("nothing to send (already sent, or no channel carries customer updates)")
+    return 1 if any(o.status == "failed" for o in outcomes) else 0
 
 
 @click.command("assign")
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", type=INCIDENT_ID)
 @click.argument("handles", metavar="HANDLE...", nargs=-1, required=True)
 @editing
 @click.pass_obj
@@ -271,7 +352,7 @@ def defect() -> None:
 
 
 @defect.command("add")
-@click.argument("incident_id", metavar="ID")
+@click.argument("incident_id", metavar="ID", type=INCIDENT_ID)
 @click.option("--title", required=True, help="What is wrong in the product.")
 @click.option("--service", required=True, help="The service whose code or config is at fault.")
 @click.option("--key", help="A stable key, unique in the incident [default: from the title].")

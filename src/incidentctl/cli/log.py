@@ -6,12 +6,14 @@ from pathlib import Path
 
 import click
 
+from incidentctl.cli.main import branch_option, display_zone
+from incidentctl.cli.params import INCIDENT_ID
 from incidentctl.cli.progress import Progress
 
 
 @click.command("log")
-@click.argument("incident_id", metavar="ID")
-@click.option("--ref", default="main", show_default=True, help="The audited branch or ref.")
+@click.argument("incident_id", metavar="ID", type=INCIDENT_ID)
+@branch_option("--ref")
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
@@ -29,11 +31,13 @@ def command(root: Path, incident_id: str, ref: str, fmt: str) -> int:
         history = replay(root, ref, progress=progress)
     timeline = history.incidents.get(incident_id)
     if timeline is None:
-        raise UsageError(f"unknown incident id {incident_id!r}: it has no history on {ref}")
+        from incidentctl.ids import unknown_on_branch
+
+        raise UsageError(unknown_on_branch(root, [incident_id], ref, history.incidents))
     git = Git(root)
     with BlobReader(git) as reader:
         entries = incident_log(timeline, reader.read)
     trailers = read_trailers(git, [e.version.stamp.sha for e in entries])
     render = log.as_json if fmt == "json" else log.text
-    click.echo(render(entries, trailers))
+    click.echo(render(entries, trailers, display_zone()))
     return 0

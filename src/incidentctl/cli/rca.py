@@ -7,38 +7,77 @@ from pathlib import Path
 
 import click
 
-from incidentctl.cli.main import TIMESTAMP, now_or
+from incidentctl.cli.main import TIMESTAMP, SuggestingGroup, branch_option, now_or
+from incidentctl.cli.params import INCIDENT_ID
 from incidentctl.cli.progress import Progress
 
 
-@click.group("rca")
+@click.group("rca", cls=SuggestingGroup)
 def command() -> None:
     """Root-cause analyses: scaffold one, render the executive report."""
 
 
 @command.command("new")
-@click.argument("incident_id", metavar="ID")
-@click.option("--ref", default="main", show_default=True, help="The audited branch or ref.")
+@click.argument("incident_id", metavar="ID", type=INCIDENT_ID)
+@branch_option("--ref")
 @click.option(
     "--at", "as_of", type=TIMESTAMP, default=None, help="History as of TIME (default: now)."
 )
+@click.option("--commit", is_flag=True, help="Commit the draft alone, with Incident trailers.")
+@click.option("--push", is_flag=True, help="Commit, then push HEAD to --ref on --remote.")
+@click.option("--remote", default="origin", show_default=True, help="Where --push goes.")
 @click.pass_obj
-def new(root: Path, incident_id: str, ref: str, as_of: datetime | None) -> int:
-    """Write ID.rca.yaml next to the incident: a draft prefilled from its history."""
+def new(
+    root: Path,
+    incident_id: str,
+    ref: str,
+    as_of: datetime | None,
+    commit: bool,
+    push: bool,
+    remote: str,
+) -> int:
+    """Write ID.rca.yaml next to the incident: a draft prefilled from its history.
+
+    \b
+    Examples:
+      incidentctl rca new 7
+      incidentctl rca new INC-2026-0007 --commit
+    """
+    from incidentctl.edit import gitops
+    from incidentctl.history.git import Git
     from incidentctl.history.replay import replay
+    from incidentctl.problems import UsageError
     from incidentctl.rca.scaffold import scaffold_rca, write_rca
 
+    git = Git(root)
+    if git.top_level() is None:
+        raise UsageError(f"{root} is not in a Git repository: run the command in a clone")
     with Progress("replaying history") as progress:
         history = replay(root, ref, progress=progress)
     scaffold = scaffold_rca(root, history, incident_id, now_or(as_of))
+    commit = commit or push
+    if commit:
+        gitops.check_can_commit(git, scaffold.path)  # before anything is written
     write_rca(root, scaffold)
     click.echo(scaffold.path.relative_to(root).as_posix())
+    if not commit:
+        return 0
+    timeline = history.incidents.get(incident_id)
+    states = [s for _, s in timeline.states if s is not None] if timeline is not None else []
+    status = states[-1].status if states else "unknown"
+    severity = states[-1].severity if states else "unknown"
+    message = gitops.commit_message(incident_id, "RCA drafted", "", status, severity)
+    sha = gitops.commit_file(git, scaffold.path, message)
+    click.echo(f"committed {sha[:12]} {message.splitlines()[0]}")
+    if push:
+        pushed = gitops.push(git, remote, ref, gitops.tracked_path(git, scaffold.path))
+        click.echo(f"pushed {pushed.sha[:12]} to {remote} {ref}")
     return 0
 
 
 @command.command("render")
-@click.argument("incident_id", metavar="ID")
-@click.option("--ref", default="main", show_default=True, help="The audited branch or ref.")
+@click.argument("incident_id", metavar="ID", type=INCIDENT_ID)
+@branch_option("--ref")
 @click.option(
     "--at", "as_of", type=TIMESTAMP, default=None, help="History as of TIME (default: now)."
 )

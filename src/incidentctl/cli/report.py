@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from incidentctl.cli.main import TIMESTAMP, now_or
+from incidentctl.cli.main import DAY, TIMESTAMP, branch_option, now_or
 from incidentctl.cli.progress import Progress
 
 FORMATS = ("table", "markdown", "json", "csv", "html")
@@ -16,18 +16,18 @@ FORMATS = ("table", "markdown", "json", "csv", "html")
 @click.command("report")
 @click.option(
     "--since",
-    type=click.DateTime(["%Y-%m-%d"]),
+    type=DAY,
     default=None,
-    help="Only incidents opened on or after DATE (UTC).",
+    help="Only incidents opened on or after DATE (UTC), e.g. 2026-11-01 or '30 days ago'.",
 )
 @click.option(
     "--until",
-    type=click.DateTime(["%Y-%m-%d"]),
+    type=DAY,
     default=None,
-    help="Only incidents opened on or before DATE (UTC).",
+    help="Only incidents opened on or before DATE (UTC), e.g. 2026-11-30 or yesterday.",
 )
 @click.option("--customer", metavar="C", default=None, help="Only the incidents of customer C.")
-@click.option("--ref", default="main", show_default=True, help="The audited branch or ref.")
+@branch_option("--ref")
 @click.option(
     "--at",
     "as_of",
@@ -45,8 +45,8 @@ FORMATS = ("table", "markdown", "json", "csv", "html")
 @click.pass_obj
 def command(
     root: Path,
-    since: datetime | None,
-    until: datetime | None,
+    since: date | None,
+    until: date | None,
     customer: str | None,
     ref: str,
     as_of: datetime | None,
@@ -55,6 +55,7 @@ def command(
 ) -> int:  # fmt: skip
     """Incident figures from the history of --ref: MTTA/MTTM/MTTR/MTTD, SLA attainment,
     update cadence, internal detection, breaches, overdue RCAs and actions."""
+    from incidentctl.cli.notes import warn_unloadable
     from incidentctl.history.replay import replay
     from incidentctl.problems import UsageError
     from incidentctl.rca.files import rcas_at
@@ -62,12 +63,12 @@ def command(
     from incidentctl.report.metrics import build_report
     from incidentctl.report.tables import RENDERER_BY_NAME
 
-    first: date | None = since.date() if since else None
-    last: date | None = until.date() if until else None
+    first, last = since, until
     if first is not None and last is not None and first > last:
         raise UsageError(f"--since {first} is after --until {last}: swap them")
     with Progress("replaying history") as progress:
         history = replay(root, ref, progress=progress)
+    warn_unloadable(history)
     report = build_report(
         history,
         now_or(as_of),
@@ -76,7 +77,12 @@ def command(
         until=last,
         customer=customer,
     )
-    text = as_html(report) if fmt == "html" else RENDERER_BY_NAME[fmt](report)
+    if fmt == "html":
+        from incidentctl.cli.site import forge_link
+
+        text = as_html(report, history, forge_link())
+    else:
+        text = RENDERER_BY_NAME[fmt](report)
     if out is None:
         click.echo(text, nl=False)
         return 0

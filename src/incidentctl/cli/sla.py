@@ -10,8 +10,17 @@ from typing import TYPE_CHECKING
 
 import click
 
-from incidentctl.cli.main import TIMESTAMP, now_or
+from incidentctl.cli.main import (
+    BRANCH_HELP,
+    TIMESTAMP,
+    audited_branch,
+    display_zone,
+    now_or,
+    wants_colour,
+)
+from incidentctl.cli.params import INCIDENT_ID
 from incidentctl.cli.progress import Progress
+from incidentctl.when import shown as shown_at
 
 if TYPE_CHECKING:
     from incidentctl.history.model import History
@@ -21,11 +30,11 @@ FAIL_ON = {"at_risk": {"at_risk", "breached"}, "breached": {"breached"}}
 
 
 @click.command("sla")
-@click.argument("ids", nargs=-1)
+@click.argument("ids", nargs=-1, type=INCIDENT_ID)
 @click.option(
     "--at", "as_of", type=TIMESTAMP, default=None, help="Judge as of TIME (default: now)."
 )
-@click.option("--ref", default=None, help="The audited branch or ref  [default: main].")
+@click.option("--ref", default=None, help=BRANCH_HELP)
 @click.option(
     "--format",
     "fmt",
@@ -78,6 +87,7 @@ def command(
     BASE and if the pull request were merged now, with validation problems of the
     changed files.
     """
+    from incidentctl.cli.notes import warn_unloadable
     from incidentctl.history.replay import replay
     from incidentctl.problems import UsageError
     from incidentctl.report.sla import RENDERER_BY_NAME
@@ -89,27 +99,30 @@ def command(
         return _diff(root, pull, now_or(as_of), fmt, fail_on, artifact, pr_number)
     if artifact is not None or pr_number is not None:
         raise UsageError("--artifact and --pr-number go with --diff BASE...HEAD")
-    ref = ref or "main"
+    ref = ref or audited_branch()
     with Progress("replaying history") as progress:
         history = replay(root, ref, progress=progress)
+    warn_unloadable(history)
     unknown = [i for i in ids if i not in history.incidents]
     if unknown:
-        raise UsageError(f"unknown incident id(s) on {ref}: {', '.join(unknown)}")
+        from incidentctl.ids import unknown_on_branch
+
+        raise UsageError(unknown_on_branch(root, unknown, ref, history.incidents))
     when = now_or(as_of)
     if fmt == "json":
         board, text = _json_board(root, history, when, ids)
         click.echo(text)
     else:
         board = evaluate(history, when, ids or None)
-        color = fmt == "table" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-        click.echo(RENDERER_BY_NAME[fmt](board, color))
+        color = fmt == "table" and wants_colour(os.environ, sys.stdout.isatty())
+        click.echo(RENDERER_BY_NAME[fmt](board, color, display_zone()))
     shown = {incident.id for incident in board.incidents}
     for incident_id in dict.fromkeys(ids):
         if incident_id not in shown:
             click.echo(
                 f"incidentctl: {incident_id}: nothing to judge on {ref} as of "
-                f"{when:%Y-%m-%dT%H:%M:%SZ}: its file did not exist yet or has never loaded "
-                f"(incidentctl log {incident_id} shows its history)",
+                f"{shown_at(when, display_zone())}: its file did not exist yet or has never "
+                f"loaded (incidentctl log {incident_id} shows its history)",
                 err=True,
             )
     if fail_on is not None:
@@ -159,15 +172,19 @@ def _diff(
     artifact: Path | None,
     pr_number: int | None,
 ) -> int:
+    from dataclasses import replace
+
     from incidentctl.problems import UsageError
+    from incidentctl.pulldiff import sla_diff
     from incidentctl.report.diff import RENDERER_BY_NAME, markdown
-    from incidentctl.sla.diff import sla_diff
     from incidentctl.sla.landing import Range
 
     if pr_number is not None and artifact is None:
         raise UsageError("--pr-number goes with --artifact DIR")
     with Progress("replaying history") as progress:
         result = sla_diff(root, Range.parse(pull), at, progress=progress)
+    # times are shown in the display zone: the renderer shows them in as_of's
+    result = replace(result, as_of=result.as_of.astimezone(display_zone()))
     if artifact is not None:
         _write_artifact(artifact, markdown(result), pr_number)
     click.echo(RENDERER_BY_NAME[fmt](result))

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from incidentctl.cli.main import TIMESTAMP, now_or
+from incidentctl.cli.main import TIMESTAMP, audited_branch, now_or
 
 
 @click.command("validate")
@@ -25,9 +25,15 @@ from incidentctl.cli.main import TIMESTAMP, now_or
 @click.option(
     "--ref",
     default=None,
-    help="The audited branch that history rules compare with [default: main, skipped if absent].",
+    help="The audited branch that history rules compare with [default: the configured "
+    "branch, else the remote's HEAD branch, else main, else master; skipped if absent].",
 )
 @click.option("--no-history", is_flag=True, help="Skip the rules that read Git history.")
+@click.option(
+    "--secrets",
+    is_flag=True,
+    help="Also check that every secret the notification channels name is set in the environment.",
+)
 @click.pass_obj
 def command(
     root: Path,
@@ -36,6 +42,7 @@ def command(
     now: datetime | None,
     ref: str | None,
     no_history: bool,
+    secrets: bool,
 ) -> int:
     """Validate incidents, RCAs and policies (every file, or PATHS with the rest as context)."""
     from incidentctl.load.repository import Repository
@@ -46,7 +53,8 @@ def command(
         fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     workspace = Repository(root).load(list(paths) if paths else None)
     history = None if no_history else _history(root, ref)
-    problems = run_rules(Context(workspace, now=now_or(now), history=history))
+    environ = dict(os.environ) if secrets else None
+    problems = run_rules(Context(workspace, now=now_or(now), history=history, environ=environ))
     click.echo(REPORTER_BY_NAME[fmt](problems, len(workspace.targets)))
     return 1 if any(p.level == "error" for p in problems) else 0
 
@@ -59,7 +67,7 @@ def _history(root: Path, ref: str | None) -> Any:
 
     try:
         with Progress("replaying history") as progress:
-            history = replay(root, ref or "main", progress=progress)
+            history = replay(root, ref or audited_branch(), progress=progress)
     except UsageError as error:
         if ref is not None:
             raise

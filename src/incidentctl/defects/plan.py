@@ -66,6 +66,8 @@ class Source:
     due: date | None = None  # an action's own due date
     recorded: Recorded | None = None  # None: not on the audited branch yet
     final: bool = False  # the incident is closed or cancelled
+    status: str | None = None  # an action's status
+    fixed_in: str | None = None  # a defect's release, as written back
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +192,10 @@ def plan(sources: Sequence[Source], policies: Sequence[DefectPolicy]) -> list[Pl
     planned: list[Planned] = []
     for source in sources:
         found = route_for(policies, source.service) if source.service else None
+        if found is None and source.tracker:
+            # already tracked: only its ticket's state is read back
+            planned.append(Planned(source, None, (), source.due, "tracked"))
+            continue
         if found is None:
             what = f"service {source.service!r}" if source.service else "no service"
             planned.append(

@@ -31,6 +31,7 @@ def as_dict(result: SyncResult, as_of: datetime) -> dict[str, object]:
             for o in result.outcomes
         ],
         "pushed": result.pushed,
+        "pull_request": result.pull_request,
         "push_error": result.push_error,
     }
 
@@ -64,6 +65,8 @@ def render(result: SyncResult, as_of: datetime, *, fmt: str = "text", dry_run: b
     lines.append(("dry run: " if dry_run else "") + summary)
     if result.pushed:
         lines.append(f"pushed {result.pushed[:12]}")
+    if result.pull_request:
+        lines.append(f"write-backs proposed in {result.pull_request}")
     if result.push_error:
         lines.append(f"push failed: {result.push_error}")
     return "\n".join(lines)

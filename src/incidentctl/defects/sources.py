@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from incidentctl.defects.plan import Recorded, Source
+from incidentctl.history.blobs import parse_version
 from incidentctl.history.model import History, Stamp, Timeline
-from incidentctl.load.document import parse_document
 from incidentctl.load.repository import Workspace
 from incidentctl.model import RCA, Incident
 from incidentctl.model.incident import FINAL_STATUSES
@@ -30,7 +30,7 @@ def _had_workaround(timeline: Timeline, stamp: Stamp, read_blob: ReadBlob) -> bo
         current = version
     if current is None or current.blob is None:
         return False
-    data: Any = parse_document(current.path, read_blob(current.blob)).data
+    data: Any = parse_version(current.path, read_blob(current.blob)).data
     return isinstance(data, dict) and bool(data.get("workaround"))
 
 
@@ -62,7 +62,8 @@ def recorded(timeline: Timeline, key: str, read_blob: ReadBlob) -> Recorded | No
 
 
 def sources(workspace: Workspace, history: History, read_blob: ReadBlob) -> Iterator[Source]:
-    """Every defect of every incident, then every open fix/prevent action without a tracker."""
+    """Every defect of every incident, then every open fix/prevent action without a tracker
+    and every action with one."""
     incidents: dict[str, Incident] = {}
     for doc, incident in sorted(workspace.models(Incident), key=lambda d: d[1].id):
         incidents[incident.id] = incident
@@ -80,12 +81,14 @@ def sources(workspace: Workspace, history: History, read_blob: ReadBlob) -> Iter
                 fix=defect.fix,
                 recorded=recorded(timeline, defect.key, read_blob) if timeline else None,
                 final=incident.status in FINAL_STATUSES,
+                fixed_in=defect.fixed_in,
             )
     for doc, rca in sorted(workspace.models(RCA), key=lambda d: d[0].path):
         incident_id = rca.incident_ids[0]
         owner = incidents.get(incident_id)
         for index, action in enumerate(rca.actions):
-            if action.status != "open" or action.type not in ACTION_TYPES or action.tracker:
+            tracked = action.tracker is not None  # its ticket's state is read back
+            if not tracked and (action.status != "open" or action.type not in ACTION_TYPES):
                 continue
             yield Source(
                 kind="action",
@@ -95,6 +98,7 @@ def sources(workspace: Workspace, history: History, read_blob: ReadBlob) -> Iter
                 service=owner.services[0] if owner else None,
                 path=doc.path,
                 index=index,
-                tracker=None,
+                tracker=action.tracker,
                 due=action.due,
+                status=action.status,
             )

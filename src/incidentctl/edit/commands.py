@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from incidentctl.edit.patch import KeyPath, Patch, PatchError
-from incidentctl.fsutil import atomic_write
+from incidentctl.fsutil import atomic_write, read_regular
+from incidentctl.ids import suggestion, work_tree_ids
 from incidentctl.load.document import parse_document
 from incidentctl.load.repository import Repository, Workspace
 from incidentctl.model.base import Strict
@@ -120,7 +121,7 @@ def find_incident(root: Path, incident_id: str) -> Path:
     if not found:
         raise UsageError(
             f"unknown incident id {incident_id!r}: there is no incidents/**/{incident_id}.yaml "
-            f"in {root}; check the id"
+            f"in {root}; check the id{suggestion(incident_id, work_tree_ids(root))}"
         )
     if len(found) > 1:
         shown = ", ".join(repository.display(p) for p in found)
@@ -211,7 +212,17 @@ def check_file(root: Path, path: Path, *, now: datetime, history: Any, why: str)
 
 def write_edit(planned: Planned) -> None:
     """Write the new text, unless the file changed since it was read."""
-    current = planned.path.read_bytes().decode("utf-8", "replace")
+    try:
+        current = read_regular(planned.path).decode("utf-8", "replace")
+    except FileNotFoundError:
+        raise UsageError(
+            f"{planned.display} was removed while it was being edited, so nothing was "
+            "written: restore it (git checkout -- FILE) and run the command again"
+        ) from None
+    except OSError as error:
+        raise UsageError(
+            f"{planned.display}: cannot read it again, so nothing was changed: {error.strerror}"
+        ) from None
     if current != planned.before:
         raise UsageError(
             f"{planned.display} changed while it was being edited: run the command again"

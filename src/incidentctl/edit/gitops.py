@@ -91,16 +91,30 @@ def check_can_commit(git: Git, path: Path) -> None:
 
 def commit_file(git: Git, path: Path, message: str) -> str:
     """Commit ``path`` alone with ``message``; the new commit's sha."""
-    name = tracked_path(git, path)
-    git.run("add", "--", name)
-    done = git.run("commit", "-q", "--cleanup=whitespace", "-m", message, "--", name, check=False)
+    return commit_files(git, [path], message)
+
+
+def commit_files(git: Git, paths: list[Path], message: str) -> str:
+    """Commit ``paths`` (and nothing else) with ``message``; the new commit's sha."""
+    names = [tracked_path(git, path) for path in paths]
+    git.run("add", "--", *names)
+    done = git.run(
+        "commit", "-q", "--cleanup=whitespace", "-m", message, "--", *names, check=False
+    )  # fmt: skip
     if done.returncode != 0:
         reason = _first_line(_out(done.stderr) or _out(done.stdout))
+        shown = " ".join(names)
         raise UsageError(
-            f"{name} was changed, but git commit failed: {reason}. Commit it yourself "
-            f"(git commit {name}) or undo the change (git checkout HEAD -- {name})"
+            f"{shown} was changed, but git commit failed: {reason}. Commit it yourself "
+            f"(git commit {shown}) or undo the change (git checkout HEAD -- {shown})"
         )
     return _out(git.run("rev-parse", "HEAD").stdout).strip()
+
+
+def differs_from_head(git: Git, name: str) -> bool:
+    """Whether the work tree's ``name`` (relative to the top) differs from HEAD's."""
+    done = git.run("diff", "--quiet", "HEAD", "--", name, check=False)
+    return done.returncode != 0
 
 
 def _moved(output: str) -> bool:
@@ -183,3 +197,26 @@ def _rebase(git: Git, remote: str, branch: str, sha: str, incident_file: str) ->
         f"{_first_line(_out(pulled.stderr) or _out(pulled.stdout))}. Your commit {sha[:12]} "
         "is kept and nothing was pushed"
     )
+
+
+def push_branch(git: Git, remote: str, branch: str) -> str:
+    """Point ``branch`` on ``remote`` at HEAD, whatever it held, unless it moved meanwhile.
+
+    For a branch only a bot writes, whose commits are rebuilt from the audited branch on
+    every run: the lease names the value read just before, so a push by anyone else in
+    between is never overwritten.
+    """
+    ref = f"refs/heads/{branch}"
+    listed = git.run("ls-remote", remote, ref, check=False)
+    if listed.returncode != 0:
+        raise PushRefused(f"git ls-remote {remote} failed: {_first_line(_out(listed.stderr))}")
+    words = _out(listed.stdout).split()
+    lease = f"--force-with-lease={ref}:{words[0] if words else ''}"
+    sha = _out(git.run("rev-parse", "HEAD").stdout).strip()
+    done = git.run("push", "--porcelain", lease, remote, f"HEAD:{ref}", check=False)
+    if done.returncode != 0:
+        raise PushRefused(
+            f"git push {remote} HEAD:{ref} failed: {_why(done.stdout, done.stderr)}. The "
+            "next run pushes the write-backs again"
+        )
+    return sha

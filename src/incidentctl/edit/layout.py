@@ -37,6 +37,8 @@ import yaml
 
 from incidentctl.edit import roundtrip
 from incidentctl.edit.comments import Scan, flush_left, realign, scan
+from incidentctl.fsutil import NotRegularFile, read_regular
+from incidentctl.load.repository import not_regular
 from incidentctl.load.yamlio import YamlProblem, decode, load_text
 from incidentctl.problems import Problem, UsageError
 
@@ -55,8 +57,18 @@ class Edit:
     """
 
     def __init__(self, text: str) -> None:
-        self.text = text.replace("\r\n", "\n")
+        # A lone CR is a line break to YAML too; left in, ruamel.yaml would fold a block
+        # scalar's lines differently when it writes the file again.
+        self.text = text.replace("\r\n", "\n").replace("\r", "\n")
         self.data = load_text(self.text)  # the located problem if it is not one document
+        if self.data is not None and not isinstance(self.data, dict):  # None: "empty"
+            raise YamlProblem(
+                1,
+                1,
+                "document",
+                "the document is not a mapping, so there is nothing to format: a document "
+                "starts with apiVersion: incidentctl/v1 and kind:",
+            )
         source = _spell_out_null_items(_drop_document_start(self.text))
         before = scan(source)
         if any(c.line in before.dash_lines for c in before.comments):
@@ -270,7 +282,9 @@ def _format_pair(pair: tuple[Path, str]) -> Outcome:
 def format_file(path: Path, display: str) -> Outcome:
     """Read ``path`` and format it (nothing is written); ``display`` names it in problems."""
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path)
+    except NotRegularFile as error:
+        return Outcome(path, display, "", "", not_regular(display, error))
     except OSError as error:
         raise UsageError(f"{display}: cannot read: {error.strerror}") from None
     try:

@@ -5,7 +5,8 @@ only writes an artifact: ``comment.md`` (the body) and ``pr-number``. A second
 workflow, on ``workflow_run``, holds a write token and posts the body. The artifact
 is untrusted input made by code from the fork: its number must be a plain positive
 integer, consistent with the run's ``pull_requests`` when GitHub lists them (it does
-not for forks), and its body is only ever text, read up to a size cap.
+not for forks), and the pull request it names must come from the run's head
+repository; its body is only ever text, read up to a size cap.
 
 The comment is found again by a hidden marker *and* the bot's login, so that a
 comment by anyone else quoting the marker is never taken over.
@@ -114,6 +115,27 @@ def pull_request_number(artifact: Artifact, event: Mapping[str, Any] | None) -> 
             f"belongs to {shown}: refusing to comment on another pull request"
         )
     return artifact.pr_number
+
+
+def same_head(number: int, event: Mapping[str, Any], head_sha: str, head_repo: str | None) -> bool:
+    """Whether pull request ``number``, as GitHub tells it now, is the run's pull request.
+
+    Its head repository must be the run's: otherwise the artifact (written by code the
+    run checked out, perhaps a fork's) names someone else's pull request, and posting
+    is refused. A head commit other than the run's means the pull request moved on
+    since: False, and the run of the newer commit posts the comment.
+    """
+    run = event["workflow_run"]
+    head = run.get("head_repository")
+    run_repo = head.get("full_name") if isinstance(head, dict) else None
+    if not isinstance(run_repo, str) or head_repo is None or head_repo != run_repo:
+        raise UsageError(
+            f"the artifact names pull request #{number}, whose head is in "
+            f"{head_repo or 'a deleted repository'}, but the workflow run built "
+            f"{run_repo or 'an unknown repository'}: refusing to comment on another pull "
+            "request"
+        )
+    return bool(head_sha == run.get("head_sha"))
 
 
 def repository(

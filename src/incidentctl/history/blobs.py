@@ -13,7 +13,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from incidentctl.history.model import CustomerUpdate, IncidentState, PolicyModel, RcaState
-from incidentctl.load import parse_document
+from incidentctl.load import SourceDocument, parse_document
 from incidentctl.model import RCA, Calendar, DefectPolicy, Incident, SLAPolicy
 from incidentctl.problems import Level, Problem
 
@@ -39,9 +39,6 @@ class Parsed:
     state: IncidentState | RcaState | PolicyModel | None
     problems: tuple[BlobProblem, ...] = ()
 
-    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        return Parsed, (self.kind, self.name, self.state, self.problems)  # faster to load
-
     def messages(self, path: str) -> list[str]:
         return [Problem(path, *problem).render() for problem in self.problems]
 
@@ -65,11 +62,32 @@ def kind_from_path(path: str) -> str | None:
     return None
 
 
+def parse_version(path: str, raw: bytes) -> SourceDocument:
+    """``parse_document`` for a version already in history, which never fails.
+
+    A file in the work tree that the loader cannot read is the user's to fix; a version
+    in history cannot be fixed any more, so one that makes the loader fail in a way
+    nobody foresaw is a version that does not load: reported, and skipped.
+    """
+    try:
+        return parse_document(path, raw)
+    except (Exception, RecursionError) as error:
+        problem = Problem(
+            path,
+            1,
+            1,
+            "error",
+            "unreadable",
+            f"this version cannot be read ({type(error).__name__}), so it is skipped",
+        )
+        return SourceDocument(path, "", problems=[problem])
+
+
 class Parser:
     """Parses blobs into ``Parsed``, sharing equal values between the states it makes.
 
     Successive versions of an incident mostly repeat its earlier fields and updates;
-    one object per distinct value keeps the replay, and its pickled cache, small.
+    one object per distinct value keeps the replay, and its cache, small.
     """
 
     def __init__(self) -> None:
@@ -90,7 +108,7 @@ class Parser:
         return value
 
     def parse(self, path: str, raw: bytes) -> Parsed:
-        doc = parse_document(path, raw)
+        doc = parse_version(path, raw)
         model = doc.model
         if isinstance(model, Incident):
             state = IncidentState.of(model)

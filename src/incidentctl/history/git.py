@@ -1,26 +1,38 @@
-"""Reading a Git repository in bulk: one ``git log`` for the history, one ``git cat-file``.
+"""The one place that runs Git, through GitPython's command layer.
 
+Every Git command of the tool goes through ``Git`` here: GitPython finds the ``git``
+executable (``GIT_PYTHON_GIT_EXECUTABLE`` names another), this module sets the
+environment (no pager, no prompt, one language, no optional locks), and a failure
+becomes a ``UsageError`` (exit 2) that says what to do, such as Git's refusal of a
+repository owned by someone else (``safe.directory``). GitPython is imported on the
+first command, so that commands that never run Git do not pay for it.
+
+Reading history in bulk: one ``git log`` for the history, one ``git cat-file``.
 Tree diffing is most of the cost of reading history, and ``git log --raw`` is the
 fastest way to get it (see PERFORMANCE.md): one process over every commit, merges
 diffed against their first parent, renames left as a delete plus an add (documents
 are followed by their id, not by their path). Paths are filtered here rather than
 with a pathspec, which made ``git log`` slower. Blob contents come from one
-persistent ``git cat-file --batch``.
+persistent ``git cat-file --batch``. Both stream through GitPython's processes
+(``Git.execute(..., as_process=True)``); GitPython's object database would read
+each commit and tree in Python, two orders of magnitude slower (PERFORMANCE.md).
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
+import functools
 import subprocess
-import tempfile
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING, Any
 
 from incidentctl.problems import UsageError
+
+if TYPE_CHECKING:
+    import git as gitpython
 
 YAML_SUFFIXES = (b".yaml", b".yml")
 _REGULAR_MODES = (b"100644", b"100755")
@@ -50,11 +62,32 @@ class Commit:
     changes: list[tuple[str, str | None]] = field(default_factory=list)
 
 
-def _environment() -> dict[str, str]:
-    env = dict(os.environ)
-    # Never wait for a password prompt, never page, and keep messages in one language.
-    env.update(GIT_TERMINAL_PROMPT="0", GIT_PAGER="cat", LC_ALL="C", GIT_OPTIONAL_LOCKS="0")
-    return env
+# Added to the environment of every Git command (GitPython adds LC_ALL and LANGUAGE=C):
+# never wait for a password prompt, never page, never take optional locks.
+_ENVIRONMENT = {"GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat", "GIT_OPTIONAL_LOCKS": "0"}
+
+
+@functools.cache
+def _runner() -> gitpython.Git:
+    """GitPython's command runner, imported on first use (importing it costs ~0.1 s)."""
+    try:
+        import git as gitpython
+    except ImportError as error:  # GitPython found no working git when it was imported
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else "not found"
+        raise UsageError(
+            f"cannot run Git ({reason}): install Git and make sure it is on the PATH, or "
+            "name it in GIT_PYTHON_GIT_EXECUTABLE"
+        ) from None
+    return gitpython.Git()
+
+
+@dataclass(frozen=True)
+class Done:
+    """A finished Git command: its exit status and its output, as bytes."""
+
+    returncode: int
+    stdout: bytes
+    stderr: bytes
 
 
 @dataclass(frozen=True)
@@ -76,22 +109,50 @@ class Git:
     def command(self, *args: str) -> list[str]:
         return [self.executable, "-C", str(self.root), *args]
 
-    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
-        try:
-            done = subprocess.run(
-                self.command(*args),
-                capture_output=True,
-                env=_environment(),
-                stdin=subprocess.DEVNULL,
-                check=False,
-            )
-        except FileNotFoundError:
-            raise UsageError(
-                f"cannot run {self.executable!r}: install Git and make sure it is on the PATH"
-            ) from None
+    def run(self, *args: str, check: bool = True, env: Mapping[str, str] | None = None) -> Done:
+        """Run ``git ARGS`` to its end; ``env`` adds to the environment."""
+        status, stdout, stderr = self._execute(
+            args, with_extended_output=True, with_exceptions=False, stdout_as_string=False,
+            strip_newline_in_stdout=False, env={**_ENVIRONMENT, **(env or {})},
+        )  # fmt: skip
+        done = Done(status, stdout or b"", stderr.encode() if isinstance(stderr, str) else stderr)
         if check and done.returncode != 0:
-            raise UsageError(f"git {args[0]} failed in {self.root}: {_first_line(done.stderr)}")
+            raise self.failure(args[0], done.stderr)
         return done
+
+    def start(self, *args: str, stdin: bool = False) -> gitpython.Git.AutoInterrupt:
+        """Start ``git ARGS`` with its output (and with ``stdin``, its input) as pipes."""
+        process: gitpython.Git.AutoInterrupt = self._execute(
+            args, as_process=True, env=_ENVIRONMENT,
+            istream=subprocess.PIPE if stdin else None,
+        )  # fmt: skip
+        return process
+
+    def _execute(self, args: Sequence[str], **options: Any) -> Any:
+        runner = _runner()
+        command = [self.executable, "-C", str(self.root), *args]
+        if self.executable == "git":
+            command[0] = runner.GIT_PYTHON_GIT_EXECUTABLE or "git"
+        from git.exc import GitCommandNotFound
+
+        try:
+            return runner.execute(command, **options)
+        except (GitCommandNotFound, OSError):
+            raise UsageError(
+                f"cannot run {command[0]!r}: install Git and make sure it is on the PATH, "
+                "or name it in GIT_PYTHON_GIT_EXECUTABLE"
+            ) from None
+
+    def failure(self, command: str, stderr: bytes) -> UsageError:
+        """Git's complaint, as our error; the ones people meet in CI are explained."""
+        message = _first_line(stderr)
+        if "dubious ownership" in message or "safe.directory" in message:
+            return UsageError(
+                f"Git refuses to work in {self.root}: the repository belongs to another user "
+                f"({message}). If you trust it, run: git config --global --add "
+                f"safe.directory {self.root}"
+            )
+        return UsageError(f"git {command} failed in {self.root}: {message}")
 
     def open(self, ref: str) -> Opened:
         """The repository's common Git folder, the commit ``ref`` names, and shallowness.
@@ -114,6 +175,8 @@ class Git:
                     f"{self.root} is not a Git repository: run incidentctl inside a clone "
                     "of the incident repository, or name it with --root"
                 )
+            if "dubious ownership" in message or "safe.directory" in message:
+                raise self.failure("rev-parse", done.stderr)
             raise UsageError(f"cannot read the Git repository at {self.root}: {message}")
         git_dir = Path(lines[1])
         shallow = ""
@@ -135,25 +198,64 @@ class Git:
         done = self.run("merge-base", "--is-ancestor", ancestor, descendant, check=False)
         return done.returncode == 0
 
+    def default_branch(self, remote: str = "origin") -> str | None:
+        """The remote's HEAD branch, else ``main``, else ``master`` (local or the remote's).
+
+        None when there is none of them (no Git, or no commit yet). One ``for-each-ref``.
+        """
+        names = ("main", "master")
+        patterns = [f"refs/remotes/{remote}/HEAD"]
+        for name in names:
+            patterns += [f"refs/heads/{name}", f"refs/remotes/{remote}/{name}"]
+        done = self.run("for-each-ref", "--format=%(refname)%00%(symref)", *patterns, check=False)
+        if done.returncode != 0:
+            return None
+        found = {}
+        for line in done.stdout.decode("utf-8", "replace").splitlines():
+            refname, _, symref = line.partition("\0")
+            found[refname] = symref
+        head = found.get(f"refs/remotes/{remote}/HEAD", "")
+        if head.startswith(f"refs/remotes/{remote}/"):
+            return head.removeprefix(f"refs/remotes/{remote}/")
+        for name in names:
+            if f"refs/heads/{name}" in found or f"refs/remotes/{remote}/{name}" in found:
+                return name
+        return None
+
+    def top_level(self) -> Path | None:
+        """The work tree's top folder, None outside a work tree."""
+        done = self.run("rev-parse", "--path-format=absolute", "--show-toplevel", check=False)
+        text = done.stdout.decode("utf-8", "replace").strip()
+        return Path(text) if done.returncode == 0 and text else None
+
+    def current_branch(self) -> str | None:
+        """The branch HEAD is on (born or not), None when detached or outside Git."""
+        done = self.run("symbolic-ref", "--quiet", "--short", "HEAD", check=False)
+        text = done.stdout.decode("utf-8", "replace").strip()
+        return text if done.returncode == 0 and text else None
+
     def log(self, revisions: Sequence[str], roots: Iterable[str]) -> Iterator[Commit]:
         """Every commit reachable from ``revisions``, newest first, with document changes."""
         prefixes = tuple(f"{root.strip('/')}/".encode() for root in roots)
-        args = self.command(*_LOG_OPTIONS, *revisions, "--")
-        with tempfile.TemporaryFile() as errors:
-            process = subprocess.Popen(
-                args, stdout=subprocess.PIPE, stderr=errors, stdin=subprocess.DEVNULL,
-                env=_environment(),
-            )  # fmt: skip
-            assert process.stdout is not None
-            complete = False
-            try:
-                yield from _parse_log(_chunks(process.stdout), prefixes)
-                complete = True
-            finally:
-                _finish(process, kill=not complete)
-            if process.returncode != 0:
-                errors.seek(0)
-                raise UsageError(f"git log failed in {self.root}: {_first_line(errors.read())}")
+        handle = self.start(*_LOG_OPTIONS, *revisions, "--")  # kept: it ends git when freed
+        process = _process(handle)
+        assert process.stdout is not None and process.stderr is not None
+        complete = False
+        try:
+            yield from _parse_log(_chunks(process.stdout), prefixes)
+            # What git said on stderr (a few lines at most), read once stdout has ended.
+            errors = process.stderr.read()
+            complete = True
+        finally:
+            _finish(process, kill=not complete)
+        if process.returncode != 0:
+            raise self.failure("log", errors)
+
+
+def _process(handle: gitpython.Git.AutoInterrupt) -> subprocess.Popen[bytes]:
+    process: subprocess.Popen[bytes] | None = handle.proc
+    assert process is not None  # set until GitPython's handle is freed
+    return process
 
 
 def _chunks(stream: IO[bytes]) -> Iterator[bytes]:
@@ -166,7 +268,7 @@ def _finish(process: subprocess.Popen[bytes], *, kill: bool) -> None:
     """Close the pipes and reap the process; with ``kill``, stop it first (a reader quit)."""
     if kill and process.poll() is None:
         process.kill()
-    for stream in (process.stdin, process.stdout):
+    for stream in (process.stdin, process.stdout, process.stderr):
         if stream is not None:
             with contextlib.suppress(OSError):
                 stream.close()
@@ -246,11 +348,10 @@ class BlobReader:
 
     def __init__(self, git: Git) -> None:
         self._git = git
-        self._process = subprocess.Popen(
-            git.command("cat-file", "--batch"),
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            env=_environment(),
-        )  # fmt: skip
+        # Our own pipelined requests (``read_many``) on GitPython's process: its persistent
+        # cat-file answers one object per round trip, slower over tens of thousands.
+        self._handle = git.start("cat-file", "--batch", stdin=True)
+        self._process = _process(self._handle)
 
     def __enter__(self) -> BlobReader:
         return self

@@ -8,23 +8,18 @@ when a command needs every field (``incidentctl log``).
 
 from __future__ import annotations
 
+import contextlib
 import gc
-import pickle
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from incidentctl.model import RCA, Calendar, DefectPolicy, Incident, SLAPolicy
-
-
-def _reduce_by_fields(self: Any) -> tuple[Any, tuple[Any, ...]]:
-    """Pickle a frozen slots dataclass as a call to its class with its fields.
-
-    The default for frozen slots dataclasses sets each field through a Python loop
-    over ``dataclasses.fields()``; a cached replay holds a few hundred thousand of these
-    objects, and this makes loading it about twice as fast.
-    """
-    return type(self), tuple([getattr(self, name) for name in self.__slots__])
+from incidentctl.problems import UsageError
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,15 +47,11 @@ class Stamp:
     origin: str | None = None
     origin_author: str | None = None
 
-    __reduce__ = _reduce_by_fields
-
 
 @dataclass(frozen=True, slots=True)
 class CustomerUpdate:
     at: datetime
     text: str
-
-    __reduce__ = _reduce_by_fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,8 +73,6 @@ class IncidentState:
     customer_updates: tuple[CustomerUpdate, ...]
     defect_keys: tuple[str, ...]
     resolution: str | None = None  # the resolution's kind: fixed, false-alarm, ...
-
-    __reduce__ = _reduce_by_fields
 
     @property
     def imported(self) -> bool:
@@ -126,8 +115,6 @@ class RcaState:
     meeting_at: datetime | None
     published_at: datetime | None = None
 
-    __reduce__ = _reduce_by_fields
-
     @classmethod
     def of(cls, rca: RCA) -> RcaState:
         return cls(tuple(rca.incident_ids), rca.status, rca.meeting_at, rca.published_at)
@@ -140,8 +127,6 @@ class VersionRef:
     stamp: Stamp
     path: str
     blob: str | None
-
-    __reduce__ = _reduce_by_fields
 
 
 @dataclass
@@ -160,16 +145,31 @@ class Timeline:
     # in order, keyed by the merge's sha (``clock: authored`` credits each fact to one).
     traces: dict[str, tuple[tuple[Stamp, IncidentState | None], ...]] = field(default_factory=dict)
 
-    # Pickled (in the replay cache), a timeline keeps its states (with its problems) and
-    # its versions as two pickles of their own, unpickled on first use. A cached replay
-    # then loads in a fraction of the time, the SLA engine never builds the versions,
-    # commands that look at a few incidents build only those, and a replay continued by
-    # a few commits pickles again only the timelines they touched.
-    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+    # Cached, a timeline keeps its states (with its problems) and its versions as two
+    # MessagePack texts of their own, compressed (their field names repeat), decoded on
+    # first use. A cached replay then loads
+    # in a fraction of the time, the SLA engine never builds the versions, commands
+    # that look at a few incidents build only those, and a replay continued by a few
+    # commits encodes again only the timelines they touched.
+    def packed(self) -> tuple[bytes, bytes]:
+        """The states (with the problems) and the versions, encoded."""
         packed = self.__dict__
-        states = packed.get("_states") or _pack((self.states, self.problems, self.traces))
         versions = packed.get("_versions") or _pack(self.versions)
-        return _unpickle_timeline, (self.id, states, versions)
+        return self.packed_states(), versions
+
+    def packed_states(self) -> bytes:
+        """The states and problems, encoded: equal timelines give equal bytes."""
+        return self.__dict__.get("_states") or _pack((self.states, self.problems, self.traces))
+
+    @classmethod
+    def unpacked(
+        cls, id: str, states: bytes, versions: bytes, source: Path | None = None
+    ) -> Timeline:
+        """A timeline whose states and versions are decoded when first used; ``source``
+        is the cache file they come from, deleted if they turn out not to decode."""
+        timeline = cls.__new__(cls)
+        timeline.__dict__.update(id=id, _states=states, _versions=versions, _source=source)
+        return timeline
 
     def __getattr__(self, name: str) -> Any:
         # Only called for attributes not in the instance: the packed lists.
@@ -177,10 +177,14 @@ class Timeline:
         key = "_versions" if name == "versions" else "_states" if name in _STATES else None
         packed = attributes.get(key) if key else None
         if key and packed is not None:
-            if key == "_versions":
-                attributes["versions"] = _unpack(packed)
-            else:
-                attributes.update(zip(_STATES, _unpack(packed), strict=True))
+            try:
+                if key == "_versions":
+                    attributes["versions"] = _decode(_VERSIONS_DECODER, packed)
+                else:
+                    decoded = _decode(_STATES_DECODER, packed)
+                    attributes.update(zip(_STATES, decoded, strict=True))
+            except (msgspec.DecodeError, msgspec.ValidationError, ValueError, zlib.error):
+                raise _damaged(attributes.get("_source"), self.id) from None
             attributes.pop(key, None)
         if name not in attributes:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
@@ -188,27 +192,49 @@ class Timeline:
 
 
 _STATES = ("states", "problems", "traces")
+# Data only: a decoder builds nothing but these types, whatever the bytes say.
+_VERSIONS = msgspec.msgpack.Encoder()
+_STATES_DECODER = msgspec.msgpack.Decoder(
+    tuple[
+        list[tuple[Stamp, IncidentState | None]],
+        list[tuple[Stamp, str]],
+        dict[str, tuple[tuple[Stamp, IncidentState | None], ...]],
+    ]
+)
+_VERSIONS_DECODER = msgspec.msgpack.Decoder(list[VersionRef])
+# Far more than the history of any one incident: a planted one cannot fill the memory.
+_MAX_PACKED = 64 << 20
+
+
+def _damaged(source: Path | None, incident_id: str) -> UsageError:
+    """A cached timeline whose parts do not decode: only a file made to look valid gets
+    this far (the checksum held), so the file goes and the run stops without a figure."""
+    if source is not None:
+        with contextlib.suppress(OSError):
+            source.unlink()
+    return UsageError(
+        f"the replay cache file {source} held a damaged history of {incident_id}: it was "
+        "deleted (a cache file is never trusted); run the command again to replay anew"
+    )
 
 
 def _pack(value: Any) -> bytes:
-    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    return zlib.compress(_VERSIONS.encode(value), 1)
 
 
-def _unpack(data: bytes) -> Any:
+def _decode(decoder: msgspec.msgpack.Decoder[Any], data: bytes) -> Any:
+    inflate = zlib.decompressobj()
+    text = inflate.decompress(data, _MAX_PACKED)
+    if inflate.unconsumed_tail or not inflate.eof:
+        raise ValueError("a packed history that is too large or cut short")
     # Many small objects at once: the cyclic collector would walk them all, for nothing.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return pickle.loads(data)
+        return decoder.decode(text)
     finally:
         if enabled:
             gc.enable()
-
-
-def _unpickle_timeline(id: str, states: bytes, versions: bytes) -> Timeline:
-    timeline = Timeline.__new__(Timeline)
-    timeline.__dict__.update(id=id, _states=states, _versions=versions)
-    return timeline
 
 
 PolicyModel = SLAPolicy | Calendar | DefectPolicy

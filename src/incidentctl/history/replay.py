@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from incidentctl.history.blobs import POLICY_KINDS, Parsed, Parser, file_stem, kind_from_path
-from incidentctl.history.cache import FOLDER, MAX_BLOB_FILES, Checkpoint, DocKey, Store
+from incidentctl.history.cache import FOLDER, MAX_BLOB_FILES, Checkpoint, DocKey, Store, log
 from incidentctl.history.git import BlobReader, Commit, Git
 from incidentctl.history.model import History, IncidentState, RcaState, Stamp, Timeline, VersionRef
 
@@ -83,6 +83,7 @@ def _from_cache(
         if candidate.head == head:
             found = store.load_checkpoint(candidate)
             if found is not None:
+                log.info("replay cache: %s is cached, no commit to replay", head[:12])
                 return found, False
             continue
         if not git.is_ancestor(candidate.head, head):
@@ -94,6 +95,10 @@ def _from_cache(
         chain = _first_parent_chain(head, commits)
         if not chain or chain[0].parents[:1] != (candidate.head,):
             continue  # an ancestor, but not on the first-parent chain: that chain changed
+        log.info(
+            "replay cache: continuing from %s, %d new commit(s) to replay",
+            candidate.head[:12], len(chain),
+        )  # fmt: skip
         sides = _side_orders(chain, commits)
         parsed = _parse(git, _new_blobs(chain, sides), len(chain), progress)
         _Replayer(checkpoint).run(chain, sides, parsed)
@@ -116,6 +121,9 @@ def _rebuild(
 ) -> Checkpoint:
     commits = {c.sha: c for c in git.log([head], roots)}
     chain = _first_parent_chain(head, commits)
+    if store is not None:
+        log.info("replay cache: no cached ancestor of %s, %d commits to replay", head[:12],
+                 len(chain))  # fmt: skip
     sides = _side_orders(chain, commits)
     wanted = _new_blobs(chain, sides)
     known = store.load_blobs() if store is not None else {}

@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from incidentctl.history.blobs import parse_version
 from incidentctl.history.model import Timeline, VersionRef
-from incidentctl.load.document import parse_document
 
 MISSING: Any = object()
 
@@ -61,7 +61,7 @@ def incident_log(timeline: Timeline, read_blob: Callable[[str], bytes]) -> list[
             entries.append(LogEntry(version, "deleted", changes(previous, None)))
             previous, previous_path = None, None
             continue
-        doc = parse_document(version.path, read_blob(version.blob))
+        doc = parse_version(version.path, read_blob(version.blob))
         data = doc.data if isinstance(doc.data, dict) else None
         if doc.problems and data is None:
             entries.append(

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from incidentctl.load.errors import Loc, describe
 from incidentctl.load.yamlio import YamlProblem, decode, load_text, located_load, walk_locations
-from incidentctl.model import KINDS, MODEL_BY_KIND, Document
+from incidentctl.model import CONFIG_FILE, DOCUMENT_KINDS, MODEL_BY_KIND, Document
 from incidentctl.model.types import API_VERSION, shown
 from incidentctl.problems import Level, Problem
 
@@ -60,6 +60,7 @@ class SourceDocument:
 def parse_document(path: str, raw: bytes) -> SourceDocument:
     """Read one file: bytes, YAML, ``apiVersion``/``kind`` dispatch, the model."""
     doc = SourceDocument(path=path, text="")
+    kinds = ("Config",) if path == CONFIG_FILE else DOCUMENT_KINDS
     try:
         doc.text = decode(raw)
         doc.data = load_text(doc.text)
@@ -81,7 +82,7 @@ def parse_document(path: str, raw: bytes) -> SourceDocument:
             doc.problem(
                 "document",
                 f"the document is {what}: it must be a mapping that starts with "
-                f"apiVersion: {API_VERSION} and kind: one of {', '.join(KINDS)}",
+                f"apiVersion: {API_VERSION} and kind: one of {', '.join(kinds)}",
             )
         )
         return doc
@@ -95,13 +96,13 @@ def parse_document(path: str, raw: bytes) -> SourceDocument:
         doc.problems.append(doc.problem("api-version", message, ("apiVersion",)))
         return doc
     kind = data.get("kind")
-    model = MODEL_BY_KIND.get(kind) if isinstance(kind, str) else None
+    model = MODEL_BY_KIND.get(kind) if isinstance(kind, str) and kind in kinds else None
     if model is None:
-        close = difflib.get_close_matches(str(kind), KINDS, n=1, cutoff=0.6)
+        close = difflib.get_close_matches(str(kind), kinds, n=1, cutoff=0.6)
         message = (
-            f"missing kind: add kind: one of {', '.join(KINDS)}"
+            f"missing kind: add kind: one of {', '.join(kinds)}"
             if kind is None
-            else f"kind {shown(kind)} is not one of {', '.join(KINDS)}"
+            else f"kind {shown(kind)} is not one of {', '.join(kinds)}"
             + (f": did you mean {close[0]}?" if close else "")
         )
         doc.problems.append(doc.problem("kind", message, ("kind",)))

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from incidentctl.model.types import Date, Duration, Handle, Percent, Timestamp, shown
+from incidentctl.suggest import did_you_mean
 
 Loc = tuple[str | int, ...]
 
@@ -187,9 +188,11 @@ def describe(root: type[BaseModel], data: Any, error: ValidationError) -> Iterat
         in_key = bool(raw) and raw[-1] == _KEY_TAG
         loc = clean_loc(data, raw[:-1] if in_key else raw, item["type"])
         groups.setdefault((loc, in_key), []).append(item)
-    places = [loc for loc, _ in groups]
+    # Every place that has a deeper problem below it (a set: a file with thousands of
+    # unknown keys must not take time growing with the square of their number).
+    above = {loc[:depth] for loc, _ in groups for depth in range(len(loc))}
     for (loc, in_key), items in groups.items():
-        if not in_key and any(len(o) > len(loc) and o[: len(loc)] == loc for o in places):
+        if not in_key and loc in above:
             continue  # a deeper problem inside this value explains it better
         yield loc, _message(root, loc, items, in_key)
 
@@ -232,7 +235,9 @@ def _one_message(root: type[BaseModel], where_loc: Loc, item: Any, loc: Loc) -> 
         return f"missing required key {key!r}{inside}{what}: add it"
     prefix = f"{where}: " if where else ""
     if kind in ("literal_error", "enum"):
-        return f"{prefix}{shown(value)} is not one of {_choices(str(ctx.get('expected', '')))}"
+        choices = _choices(str(ctx.get("expected", "")))
+        hint = did_you_mean(value, choices.split(", ")) if isinstance(value, str) else ""
+        return f"{prefix}{shown(value)} is not one of {choices}{hint}"
     if kind == "string_pattern_mismatch":
         return f"{prefix}{shown(value)} does not have the expected form: write {_pattern_hint(loc)}"
     if kind == "too_short" and isinstance(value, list):
@@ -311,5 +316,5 @@ def _yaml_type(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     if isinstance(value, int | float):
-        return f"a number ({value})"
+        return f"a number ({shown(value)})"
     return shown(value)

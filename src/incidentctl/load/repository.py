@@ -10,11 +10,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from incidentctl.fsutil import NotRegularFile, read_regular
 from incidentctl.load.document import SourceDocument, parse_document
-from incidentctl.model import RCA, Calendar, DefectPolicy, Document, Incident, SLAPolicy
-from incidentctl.problems import UsageError
+from incidentctl.model import (
+    CONFIG_FILE,
+    RCA,
+    Calendar,
+    Customer,
+    DefectPolicy,
+    Document,
+    Incident,
+    NotificationPolicy,
+    Service,
+    SLAPolicy,
+)
+from incidentctl.problems import Problem, UsageError
 
-DEFAULT_ROOTS = ("incidents", "policies")
+# The catalogue and the notification policies are configuration of the present: they are
+# read from the work tree, never replayed from history, so they live outside its roots.
+DEFAULT_ROOTS = ("incidents", "policies", "services", "customers", "notifications")
 YAML_SUFFIXES = (".yaml", ".yml")
 _INCIDENT_FILE = re.compile(r"^(INC-\d{4}-\d{4,})(\.rca)?\.ya?ml$")
 
@@ -79,6 +93,18 @@ class Workspace:
         return [m for _, m in self.models(DefectPolicy)]
 
     @property
+    def services(self) -> dict[str, Service]:
+        return {m.name: m for _, m in self.models(Service)}
+
+    @property
+    def customers(self) -> dict[str, Customer]:
+        return {m.name: m for _, m in self.models(Customer)}
+
+    @property
+    def notification_policies(self) -> list[NotificationPolicy]:
+        return [m for _, m in self.models(NotificationPolicy)]
+
+    @property
     def incidents(self) -> dict[str, Incident]:
         return {m.id: m for _, m in self.models(Incident)}
 
@@ -96,7 +122,10 @@ class Repository:
 
     def display(self, path: Path) -> str:
         try:
-            return path.resolve().relative_to(self.root.resolve()).as_posix()
+            # The folder is resolved, not the file: a link is shown where it is, and a
+            # link loop is not followed at all.
+            where = path.absolute().parent.resolve() / path.name
+            return where.relative_to(self.root.resolve()).as_posix()
         except ValueError:
             return path.as_posix()
 
@@ -111,6 +140,9 @@ class Repository:
         """
         found: list[tuple[str, str]] = []
         root = os.fspath(self.root)
+        config = f"{root}{os.sep}{CONFIG_FILE}"
+        if (self.root / CONFIG_FILE).is_file():  # the configuration is validated like any document
+            found.append((CONFIG_FILE, config))
         for name in self.roots:
             for dirpath, dirnames, filenames in os.walk(self.root / name):
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
@@ -126,11 +158,16 @@ class Repository:
         """Files named, and YAML files inside folders named; a missing path is a usage error."""
         result: list[Path] = []
         for path in paths:
-            if path.is_dir():
+            if path.is_dir() and not path.is_symlink():
+                # Links, FIFOs and devices are kept: loading them says what they are.
                 result.extend(
-                    sorted(p for p in path.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file())
+                    sorted(
+                        p
+                        for p in path.rglob("*")
+                        if p.suffix in YAML_SUFFIXES and (p.is_symlink() or not p.is_dir())
+                    )
                 )
-            elif path.is_file():
+            elif path.is_symlink() or path.exists():
                 result.append(path)
             else:
                 raise UsageError(f"{path}: no such file or folder: check the path")
@@ -163,8 +200,22 @@ class Repository:
 
     def _parse(self, display: str, path: str) -> SourceDocument:
         try:
-            with open(path, "rb") as handle:  # noqa: PTH123 - a str path, no Path per file
-                raw = handle.read()
+            raw = read_regular(path)
+        except NotRegularFile as error:
+            return SourceDocument(display, "", problems=[not_regular(display, error)])
         except OSError as error:
             raise UsageError(f"{display}: cannot read: {error.strerror}") from None
         return parse_document(display, raw)
+
+
+def not_regular(display: str, error: NotRegularFile) -> Problem:
+    """The problem of a document path that is not a regular file."""
+    return Problem(
+        display,
+        1,
+        1,
+        "error",
+        "file-type",
+        f"this is {error.what}, not a regular file: documents are regular files inside "
+        "the repository; put the document itself here",
+    )

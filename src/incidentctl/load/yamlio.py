@@ -30,6 +30,10 @@ if TYPE_CHECKING:
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 100
+MAX_NODES = 20_000
+"""Keys, values and items of one document. A long incident has a few thousand; the
+located path (ruamel.yaml, pydantic, a message per unknown key) takes some seconds per
+ten thousand, so a file made of nothing else is refused before it is composed."""
 """Documents need a handful of levels; deeper nesting is refused before it is composed
 (libyaml's composer recurses in C and a deep enough file would crash the process)."""
 
@@ -49,6 +53,10 @@ class YamlProblem(Exception):
 
 
 _ANCHOR_MESSAGE = "anchors and aliases (&name, *name) are not allowed: write the value out"
+_NODES_MESSAGE = (
+    f"the document holds more than {MAX_NODES} keys, values and list items: documents "
+    "need a few hundred; split it, or link to long material instead of pasting it"
+)
 _DEPTH_MESSAGE = (
     f"the document is nested more than {MAX_DEPTH} levels deep: documents need only a "
     "few levels, so check the indentation and brackets"
@@ -197,12 +205,21 @@ def _start(event: Any) -> tuple[int, int]:
 
 
 def _prescan(text: str) -> None:
-    """Refuse anchors, aliases and deep nesting from parser events, composing nothing."""
-    depth = 0
+    """Refuse anchors, aliases, deep nesting and too many nodes from parser events,
+    composing nothing."""
+    depth = nodes = 0
     for event in yaml.parse(text, Loader=yaml.CSafeLoader):
         cls = event.__class__
         if cls is yaml.AliasEvent or getattr(event, "anchor", None) is not None:
             raise YamlProblem(*_start(event), "yaml-anchor", _ANCHOR_MESSAGE)
+        if (
+            cls is yaml.ScalarEvent
+            or cls is yaml.MappingStartEvent
+            or cls is yaml.SequenceStartEvent
+        ):
+            nodes += 1
+            if nodes > MAX_NODES:
+                raise YamlProblem(*_start(event), "yaml-size", _NODES_MESSAGE)
         if cls is yaml.MappingStartEvent or cls is yaml.SequenceStartEvent:
             depth += 1
             if depth > MAX_DEPTH:
@@ -214,6 +231,8 @@ def _prescan(text: str) -> None:
 def _needs_prescan(text: str) -> bool:
     return (
         text.count("[") + text.count("{") > 30
+        # a line holds at most ~30 nodes but for flow collections, whose items need commas
+        or (text.count("\n") + text.count(",")) * 32 > MAX_NODES
         or _MAYBE_DEEP.search(text) is not None
         or _MAYBE_DEEP.match("\n" + text[:30]) is not None
         or (("&" in text or "*" in text) and _MAYBE_ANCHOR.search(text) is not None)
@@ -225,6 +244,10 @@ def fast_load(text: str) -> Any:
 
     ``YamlProblem`` for anchors and deep nesting, which are never composed.
     """
+    if "\t" in text or text.startswith("%") or "\n%" in text:
+        # libyaml and ruamel.yaml disagree on tabs (libyaml takes one inside a flow
+        # list) and directives (ruamel.yaml switches to YAML 1.1): the located path decides.
+        raise _Unclean
     if _needs_prescan(text):
         _prescan(text)
     composer = _Composer(text)
@@ -295,6 +318,7 @@ def _check_events(events: Iterable[Any]) -> None:
     )
 
     open_collections: list[list[int]] = []  # per collection: [is a mapping, children]
+    nodes = 0
     for event in events:
         if isinstance(event, CollectionEndEvent):
             open_collections.pop()
@@ -304,20 +328,16 @@ def _check_events(events: Iterable[Any]) -> None:
         if not isinstance(event, NodeEvent):
             continue
         line, col = _start(event)
+        nodes += 1
+        if nodes > MAX_NODES:
+            raise YamlProblem(line, col, "yaml-size", _NODES_MESSAGE)
         parent = open_collections[-1] if open_collections else None
         is_key = parent is not None and parent[0] == 1 and parent[1] % 2 == 0
         if isinstance(event, AliasEvent) or event.anchor is not None:
             raise YamlProblem(line, col, "yaml-anchor", _ANCHOR_MESSAGE)
         tag = getattr(event, "tag", None)
-        if tag is not None and str(tag) not in _CORE_TAGS and str(tag) != "!":
-            shown = str(tag).replace("tag:yaml.org,2002:", "!!")
-            raise YamlProblem(
-                line,
-                col,
-                "yaml-tag",
-                f"the tag {shown} is not allowed: remove it; values are text, numbers, "
-                "true/false, null, lists and mappings",
-            )
+        if tag is not None and str(tag) != "!":
+            _check_tag(event, str(tag), line, col)
         if is_key and isinstance(event, CollectionStartEvent):
             raise YamlProblem(
                 line,
@@ -338,6 +358,49 @@ def _check_events(events: Iterable[Any]) -> None:
                 raise YamlProblem(line, col, "yaml-depth", _DEPTH_MESSAGE)
         elif parent is not None:
             parent[1] += 1
+
+
+def _check_tag(event: Any, tag: str, line: int, col: int) -> None:
+    """An explicit tag is allowed only where the fast path reads it the same way: a core
+    tag on a node of its kind, with a value that the tag can hold."""
+    from ruamel.yaml.events import MappingStartEvent, ScalarEvent, SequenceStartEvent
+
+    shown_tag = tag.replace("tag:yaml.org,2002:", "!!")
+    if tag not in _CORE_TAGS:
+        raise YamlProblem(
+            line,
+            col,
+            "yaml-tag",
+            f"the tag {shown_tag} is not allowed: remove it; values are text, numbers, "
+            "true/false, null, lists and mappings",
+        )
+    fits = (
+        tag == _SEQ
+        if isinstance(event, SequenceStartEvent)
+        else tag == _MAP
+        if isinstance(event, MappingStartEvent)
+        else tag not in (_SEQ, _MAP)
+    )
+    if not fits:
+        raise YamlProblem(
+            line, col, "yaml-tag", f"the tag {shown_tag} does not fit this value: remove it"
+        )
+    if isinstance(event, ScalarEvent):
+        try:
+            _scalar(tag, event.value)
+        except (_Unclean, ValueError, OverflowError):
+            raise YamlProblem(
+                line,
+                col,
+                "yaml-tag",
+                f"{_short(event.value)} is not a valid {shown_tag} value: remove the tag, "
+                "or write the value the tag asks for",
+            ) from None
+
+
+def _short(text: str, limit: int = 40) -> str:
+    quoted = repr(text)
+    return quoted if len(quoted) <= limit else f"{quoted[: limit - 4]}...{quoted[-1]}"
 
 
 def _position(text: str, index: int) -> tuple[int, int]:
@@ -387,9 +450,12 @@ def located_load(text: str, rt: YAML | None = None) -> Any:
     from ruamel.yaml.reader import ReaderError
 
     rt = _rt() if rt is None else rt
+    _check_directives(text)
     try:
         _check_events(rt.parse(io.StringIO(text)))
         documents = list(rt.load_all(io.StringIO(text)))
+    except YamlProblem:
+        raise
     except ReaderError as error:
         line, col = _position(text, int(error.position))
         code = error.character if isinstance(error.character, int) else 0
@@ -423,6 +489,13 @@ def located_load(text: str, rt: YAML | None = None) -> Any:
         raise YamlProblem(
             1, 1, "yaml-syntax", f"a value cannot be read ({error}): shorten or quote it"
         ) from None
+    except Exception as error:  # ruamel.yaml failing on odd input
+        raise YamlProblem(
+            1,
+            1,
+            "yaml-syntax",
+            f"invalid YAML: the file cannot be read ({type(error).__name__}): fix the YAML syntax",
+        ) from None
     if len(documents) != 1 or documents[0] is None:
         if len(documents) <= 1:
             raise YamlProblem(1, 1, "yaml-empty", "the file holds no YAML document")
@@ -433,6 +506,23 @@ def located_load(text: str, rt: YAML | None = None) -> Any:
             "the file holds more than one YAML document: keep one document per file",
         )
     return documents[0]
+
+
+_DIRECTIVE = re.compile(r"^%YAML[ \t]*(\S*)", re.MULTILINE)
+
+
+def _check_directives(text: str) -> None:
+    """Documents are YAML 1.2: a ``%YAML 1.1`` directive would make ruamel.yaml read
+    ``yes`` as true (and 1.3 makes it fail)."""
+    for match in _DIRECTIVE.finditer(text):
+        if match.group(1) != "1.2":
+            line, col = _position(text, match.start())
+            raise YamlProblem(
+                line,
+                col,
+                "yaml-directive",
+                f"%YAML {match.group(1)} is not supported: documents are YAML 1.2; remove the line",
+            )
 
 
 def _second_document_line(text: str) -> int:
@@ -505,6 +595,8 @@ def to_plain(value: Any) -> Any:
     """ruamel.yaml's round-trip containers and scalars to plain Python values."""
     from datetime import date, datetime
 
+    from ruamel.yaml.comments import TaggedScalar
+
     if isinstance(value, dict):
         plain: dict[str, Any] = {}
         for key, item in value.items():
@@ -522,6 +614,8 @@ def to_plain(value: Any) -> Any:
         return plain
     if isinstance(value, list):
         return [to_plain(v) for v in value]
+    if isinstance(value, TaggedScalar):  # an explicit !!str
+        return str(value.value if value.value is not None else "")
     if isinstance(value, datetime | date):
         # The fast path leaves timestamps as text; do the same here so both paths agree.
         return value.isoformat()

@@ -45,6 +45,8 @@ class Defect(Strict):
     service: Text
     fix: Literal["hotfix", "next-release"] | None = None
     tracker: TrackerRef | None = None
+    # The release that fixed it, as its ticket says (written back by defects sync).
+    fixed_in: Text | None = None
 
 
 class Resolution(Strict):

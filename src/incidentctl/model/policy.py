@@ -74,6 +74,14 @@ class SLAPolicy(Document):
     targets: dict[Severity, Target]
 
 
+def matching(
+    policies: list[SLAPolicy], customer: str | None, environment: str, services: list[str]
+) -> list[SLAPolicy]:
+    """The policies that apply to an incident, highest priority first."""
+    found = [p for p in policies if p.applies_to.matches(customer, environment, services)]
+    return sorted(found, key=lambda p: (-p.priority, p.name))
+
+
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WINDOW_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 

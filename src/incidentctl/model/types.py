@@ -31,6 +31,9 @@ STATUSES: tuple[Status, ...] = (
 
 def shown(value: object, limit: int = 60) -> str:
     """``repr(value)`` for a message, shortened: a pasted log must not flood the output."""
+    if isinstance(value, int) and value.bit_length() > 128:
+        # repr() of an integer over 4300 digits raises; nobody reads such a number anyway
+        return f"<a number of about {int(value.bit_length() * 0.30103) + 1} digits>"
     text = repr(value)
     return text if len(text) <= limit else f"{text[: limit - 4]}...{text[-1]}"
 
@@ -123,6 +126,22 @@ def format_duration(seconds: float) -> str:
     return sign + "".join(parts)
 
 
+FIRST_YEAR, LAST_YEAR = 1970, 2199
+"""The years a time in a document (or ``--at``/``--now``) may fall in. Far enough either
+way for any incident; outside it is a typo (``0026`` for ``2026``), and near the ends of
+Python's calendar (year 1, year 9999) an offset or a calendar's day overflows."""
+
+
+def year_problem(value: date) -> str | None:
+    """Why a date or time is out of range, or None."""
+    if FIRST_YEAR <= value.year <= LAST_YEAR:
+        return None
+    return (
+        f"the year {value.year:04d} is outside {FIRST_YEAR}-{LAST_YEAR}: check the year "
+        "(a typo such as 0026 for 2026?)"
+    )
+
+
 def _parse_timestamp(value: object) -> datetime:
     if isinstance(value, datetime):
         parsed = value
@@ -153,6 +172,11 @@ def _parse_timestamp(value: object) -> datetime:
             "naive_timestamp",
             "{value} has no UTC offset: add Z or an offset such as +02:00",
             {"value": shown(str(value))},
+        )
+    why = year_problem(parsed) or year_problem(parsed.astimezone(UTC))
+    if why is not None:
+        raise PydanticCustomError(
+            "timestamp_range", "{value}: {why}", {"value": shown(str(value)), "why": why}
         )
     return parsed
 
@@ -192,11 +216,17 @@ def to_utc(value: datetime) -> datetime:
 def _parse_date(value: object) -> object:
     if isinstance(value, str):
         try:
-            return date.fromisoformat(value.strip())
+            value = date.fromisoformat(value.strip())
         except ValueError:
             raise PydanticCustomError(
                 "date", "{value} is not a date such as 2026-12-24", {"value": shown(value)}
             ) from None
+    if isinstance(value, date):
+        why = year_problem(value)
+        if why is not None:
+            raise PydanticCustomError(
+                "date_range", "{value}: {why}", {"value": shown(str(value)), "why": why}
+            )
     return value
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path, PurePosixPath
 
+from incidentctl.fsutil import NotRegularFile, read_regular
+from incidentctl.history.blobs import parse_version
 from incidentctl.history.git import BlobReader, Git
 from incidentctl.load.document import SourceDocument, parse_document
+from incidentctl.load.repository import not_regular
 from incidentctl.model import RCA
 from incidentctl.problems import UsageError
 
@@ -32,7 +35,11 @@ def read_document(root: Path, path: Path, kind: str) -> SourceDocument:
     """A document of ``kind`` from the work tree; ``UsageError`` naming its problems if it
     does not load, or saying what it holds if it is another kind."""
     display = path.relative_to(root).as_posix()
-    doc = parse_document(display, path.read_bytes())
+    try:
+        raw = read_regular(path)
+    except NotRegularFile as error:
+        raise UsageError(not_regular(display, error).render()) from None
+    doc = parse_document(display, raw)
     if doc.model is None:
         raise UsageError(
             f"{display} does not load: "
@@ -67,7 +74,7 @@ def rcas_at(root: Path, commit: str | None) -> dict[str, RCA]:
     with BlobReader(git) as reader:
         for stem in sorted(blobs):
             path, blob = blobs[stem]
-            model = parse_document(path, reader.read(blob)).model
+            model = parse_version(path, reader.read(blob)).model
             if isinstance(model, RCA):
                 found[stem] = model
     return found

@@ -20,10 +20,18 @@ from incidentctl.problems import Problem
 from incidentctl.report.sla import STATE_ICONS, metric_json
 from incidentctl.sla.diff import IncidentChange, MetricChange, SlaDiff
 from incidentctl.sla.engine import MetricResult
+from incidentctl.when import shown as shown_at
 
 MARKER = "<!-- incidentctl:sla-comment -->"
 # GitHub refuses comments over 65 536 characters; leave room for the tracker's footer.
 COMMENT_LIMIT = 60_000
+# A step's job summary holds at most 1 MiB (of UTF-8); leave room for other steps' lines.
+SUMMARY_LIMIT = 1_000_000
+COMMENT_CUT = (
+    "_…cut to fit a comment: the full text is in the job summary of the pull request's "
+    "workflow run (or run `incidentctl sla --diff`)._"
+)
+SUMMARY_CUT = "_…cut to fit a job summary: run `incidentctl sla --diff` for the rest._"
 _PROBLEMS_SHOWN = 100
 
 _STOP_VERB = {
@@ -46,13 +54,9 @@ def _duration(value: timedelta | None) -> str:
 
 
 def _when(value: datetime | None, as_of: datetime) -> str:
-    """``10:05 UTC`` on the day of ``as_of``, else with the date; seconds only if any."""
-    if value is None:
-        return "?"
-    value, today = value.astimezone(as_of.tzinfo), as_of
-    clock = value.strftime("%H:%M:%S" if value.second else "%H:%M")
-    day = "" if value.date() == today.date() else value.strftime("%Y-%m-%d ")
-    return f"{day}{clock} UTC"
+    """``10:05 UTC`` on the day of ``as_of``, else with the date, in ``as_of``'s zone (the
+    display zone: the command line hands the diff over with ``as_of`` in it)."""
+    return "?" if value is None else shown_at(value, as_of.tzinfo, as_of)
 
 
 def _severity_move(change: IncidentChange) -> str | None:
@@ -298,16 +302,35 @@ def _fenced(lines: Sequence[str]) -> list[str]:
     return [f"{fence}text", *lines, fence]
 
 
-def markdown(diff: SlaDiff, limit: int = COMMENT_LIMIT) -> str:
-    """The pull request comment: marker, headline, sentences, table, details."""
+def markdown(diff: SlaDiff, limit: int = COMMENT_LIMIT, note: str = COMMENT_CUT) -> str:
+    """The pull request comment: marker, headline, sentences, table, details.
+
+    At most ``limit`` characters (UTF-8 bytes would be more; the comment's limit counts
+    characters): fewer validation problems are listed first, then the text is cut and
+    ``note`` says where the rest is.
+    """
+    return _fit(diff, lambda text: len(text) <= limit, limit, note)
+
+
+def summary_markdown(diff: SlaDiff) -> str:
+    """The same text for the job summary, whose limit (1 MiB) is far larger: the comment
+    points there when it was cut, so the summary must not be cut with it."""
+    return _fit(diff, lambda text: len(text.encode("utf-8")) <= SUMMARY_LIMIT,
+                SUMMARY_LIMIT, SUMMARY_CUT)  # fmt: skip
+
+
+def _fit(diff: SlaDiff, fits: Callable[[str], bool], room: int, note: str) -> str:
+    """The text, with fewer problems listed, else cut to ``room`` characters or fewer."""
     text = _markdown(diff, _PROBLEMS_SHOWN)
     shown = _PROBLEMS_SHOWN
-    while len(text) > limit and shown > 0:
+    while not fits(text) and shown > 0:
         shown //= 2
         text = _markdown(diff, shown)
-    if len(text) > limit:  # a pathological number of incidents: keep the head, say so
-        cut = text[: limit - 200].rsplit("\n", 1)[0]
-        text = f"{cut}\n\n_…cut to fit a comment: run `incidentctl sla --diff` for the rest._\n"
+    if not fits(text):  # a pathological number of incidents: keep the head, say so
+        kept = text[: room - 300]
+        while not fits(kept + note + "\n\n\n"):
+            kept = kept[: len(kept) * 9 // 10]
+        text = f"{kept.rsplit(chr(10), 1)[0]}\n\n{note}\n"
     return text
 
 
@@ -364,7 +387,8 @@ def _details(diff: SlaDiff) -> list[str]:
     if landing.merge is not None:
         how = "the head's tree" if landing.fast_forward else "a three-way merge"
         lines.append(
-            f"- Simulated merge `{landing.merge[:12]}` ({how}) landing at {iso(as_of)}; "
+            f"- Simulated merge `{landing.merge[:12]}` ({how}) landing at "
+            f"{shown_at(as_of, as_of.tzinfo)}; "
             "the base's first-parent history plus that commit is replayed. No ref was changed."
         )
     if quiet:
@@ -400,12 +424,16 @@ def text(diff: SlaDiff) -> str:
         ]
     if diff.problems:
         out += ["", *(p.render() for p in diff.problems)]
-    out += ["", f"if merged at {iso(as_of)}: {_plural(len(diff.incidents), 'incident')} touched"]
+    out += [
+        "",
+        f"if merged at {shown_at(as_of, as_of.tzinfo)}: "
+        f"{_plural(len(diff.incidents), 'incident')} touched",
+    ]
     return "\n".join(out)
 
 
 RENDERER_BY_NAME: dict[str, Callable[[SlaDiff], str]] = {
     "table": text,
     "json": as_json,
-    "markdown": markdown,
+    "markdown": summary_markdown,  # printed: in the workflow, the job summary
 }

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import tzinfo
 from typing import Any
 
 from incidentctl.history.trail import MISSING, LogEntry
 from incidentctl.model.types import iso
+from incidentctl.when import shown
 
 
 def _value(value: Any) -> str:
@@ -17,12 +19,16 @@ def _value(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def text(entries: Sequence[LogEntry], trailers: dict[str, list[tuple[str, str]]]) -> str:
+def text(
+    entries: Sequence[LogEntry],
+    trailers: dict[str, list[tuple[str, str]]],
+    zone: tzinfo | None = None,
+) -> str:
     lines: list[str] = []
     for entry in entries:
         stamp = entry.version.stamp
         lines.append(
-            f"{stamp.sha[:12]}  {iso(stamp.landed_at)}  {stamp.author}  {entry.kind}  "
+            f"{stamp.sha[:12]}  {shown(stamp.landed_at, zone)}  {stamp.author}  {entry.kind}  "
             f"{entry.version.path}"
         )
         if entry.moved_from:
@@ -37,13 +43,17 @@ def text(entries: Sequence[LogEntry], trailers: dict[str, list[tuple[str, str]]]
         lines.extend(f"    problem: {p}" for p in entry.problems)
         if stamp.clamped:
             lines.append(
-                f"    commit dated {iso(stamp.committer_date)}, earlier than its parent: "
-                f"counted at {iso(stamp.landed_at)}"
+                f"    commit dated {shown(stamp.committer_date, zone)}, earlier than its parent: "
+                f"counted at {shown(stamp.landed_at, zone)}"
             )
     return "\n".join(lines)
 
 
-def as_json(entries: Sequence[LogEntry], trailers: dict[str, list[tuple[str, str]]]) -> str:
+def as_json(
+    entries: Sequence[LogEntry],
+    trailers: dict[str, list[tuple[str, str]]],
+    zone: tzinfo | None = None,
+) -> str:
     def plain(value: Any) -> Any:
         return None if value is MISSING else value
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from incidentctl.model.types import format_duration, iso
 from incidentctl.sla.engine import Board, IncidentResult, MetricResult
+from incidentctl.when import shown
 
 STATE_COLOURS = {
     "breached": "red",
@@ -86,7 +87,7 @@ def board_dict(board: Board) -> dict[str, Any]:
     }
 
 
-def as_json(board: Board, color: bool = False) -> str:
+def as_json(board: Board, color: bool = False, zone: tzinfo | None = None) -> str:
     # Compact: json.dumps with indent falls back to the pure-Python encoder, ~10x slower.
     return json.dumps(board_dict(board), separators=(",", ":"))
 
@@ -114,12 +115,12 @@ def state_text(m: MetricResult) -> str:
     return f"{m.state} ({alike} of {len(m.cycles)} cycles)"
 
 
-def _due(m: MetricResult, as_of: datetime) -> str:
+def _due(m: MetricResult, as_of: datetime, zone: tzinfo | None) -> str:
     if m.state in ("missed",) and m.breached_at is not None:
-        return f"breached {iso(m.breached_at)}"
+        return f"breached {shown(m.breached_at, zone, as_of)}"
     if m.due_at is None or m.state in ("met", "pending"):
         return ""
-    return f"due {iso(m.due_at)}"
+    return f"due {shown(m.due_at, zone, as_of)}"
 
 
 def rows(board: Board) -> list[tuple[IncidentResult, MetricResult | None]]:
@@ -133,7 +134,7 @@ def rows(board: Board) -> list[tuple[IncidentResult, MetricResult | None]]:
     return result
 
 
-def table(board: Board, color: bool = False) -> str:
+def table(board: Board, color: bool = False, zone: tzinfo | None = None) -> str:
     import click
 
     header = (
@@ -160,7 +161,7 @@ def table(board: Board, color: bool = False) -> str:
                     state_text(m),
                     _progress(m),
                     _remaining(m),
-                    _due(m, board.as_of),
+                    _due(m, board.as_of, zone),
                 )
             )
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
@@ -175,7 +176,7 @@ def table(board: Board, color: bool = False) -> str:
         out.append("  ".join(cells).rstrip())
     out.append("")
     out.append(
-        f"as of {iso(board.as_of)} on {board.ref}"
+        f"as of {shown(board.as_of, zone)} on {board.ref}"
         + (f" at {board.commit[:12]}" if board.commit else "")
         + f": {len(board.incidents)} incident(s)"
     )
@@ -194,7 +195,7 @@ STATE_ICONS = {
 }
 
 
-def markdown(board: Board, color: bool = False) -> str:
+def markdown(board: Board, color: bool = False, zone: tzinfo | None = None) -> str:
     lines = [
         "| Incident | Severity | Status | Metric | State | Elapsed | Remaining | Due |",
         "|---|---|---|---|---|---|---|---|",
@@ -209,18 +210,18 @@ def markdown(board: Board, color: bool = False) -> str:
         lines.append(
             f"| {incident.id} | {incident.severity} | {incident.status} | {m.metric} | "
             f"{STATE_ICONS[m.state]} {state_text(m)} | {_progress(m)} | {_remaining(m)} | "
-            f"{_due(m, board.as_of)} |"
+            f"{_due(m, board.as_of, zone)} |"
         )
     lines.append("")
     lines.append(
-        f"_As of {iso(board.as_of)} on `{board.ref}`"
+        f"_As of {shown(board.as_of, zone)} on `{board.ref}`"
         + (f" at `{board.commit[:12]}`" if board.commit else "")
         + "._"
     )
     return "\n".join(lines)
 
 
-RENDERER_BY_NAME: dict[str, Callable[[Board, bool], str]] = {
+RENDERER_BY_NAME: dict[str, Callable[..., str]] = {
     "table": table,
     "json": as_json,
     "markdown": markdown,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,12 +17,15 @@ class Context:
 
     ``history`` is the replayed history of the audited branch when the caller has one
     (history rules need it and are skipped without it); ``now`` is the instant that
-    "not in the future" is judged against, chosen by the CLI.
+    "not in the future" is judged against, chosen by the CLI. ``environ`` is the
+    environment that secrets are looked up in, when the caller asks for them to be
+    checked (None: they are not).
     """
 
     workspace: Workspace
     now: datetime | None = None
     history: Any = None
+    environ: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)

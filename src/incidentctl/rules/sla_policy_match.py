@@ -12,16 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from incidentctl.model import Incident, SLAPolicy
+from incidentctl.model.policy import matching
 from incidentctl.problems import Problem
 from incidentctl.rules.base import Context, Rule
-
-
-def matching(
-    policies: list[SLAPolicy], customer: str | None, environment: str, services: list[str]
-) -> list[SLAPolicy]:
-    """The policies that apply to an incident, highest priority first."""
-    found = [p for p in policies if p.applies_to.matches(customer, environment, services)]
-    return sorted(found, key=lambda p: (-p.priority, p.name))
 
 
 def check(context: Context, rule: Rule) -> Iterator[Problem]:

@@ -1,4 +1,4 @@
-"""``unique-name``: policy and calendar names are unique per kind; ``24x7`` is built in.
+"""``unique-name``: policy, calendar and catalogue names are unique per kind; ``24x7`` is built in.
 
 Passing: two SLAPolicy files named ``gold`` and ``standard``.
 
@@ -11,20 +11,29 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from incidentctl.load.document import SourceDocument
-from incidentctl.model import Calendar, DefectPolicy, SLAPolicy
+from incidentctl.model import (
+    Calendar,
+    Customer,
+    DefectPolicy,
+    NotificationPolicy,
+    Service,
+    SLAPolicy,
+)
 from incidentctl.model.policy import BUILTIN_CALENDAR
 from incidentctl.problems import Problem
 from incidentctl.rules.base import Context, Rule
+
+_NAMED = (SLAPolicy, Calendar, DefectPolicy, Service, Customer, NotificationPolicy)
 
 
 def check(context: Context, rule: Rule) -> Iterator[Problem]:
     workspace = context.workspace
     targets = {id(d) for d in workspace.targets}
-    for kind in (SLAPolicy, Calendar, DefectPolicy):
+    for kind in _NAMED:
         by_name: dict[str, list[SourceDocument]] = defaultdict(list)
         for doc in workspace.documents:
             model = doc.model
-            if isinstance(model, SLAPolicy | Calendar | DefectPolicy) and type(model) is kind:
+            if isinstance(model, _NAMED) and type(model) is kind:
                 by_name[model.name].append(doc)
         for name, docs in by_name.items():
             for doc in docs:

@@ -1,34 +1,25 @@
 """What merging a pull request now would do to the SLAs of the incidents it touches.
 
-The base branch is replayed as it is; the simulated merge (``landing``) is replayed
-as the base plus one more first-parent commit, landing now. Each incident the pull
-request touches is judged on both, as of the same instant, so that every difference
-is the pull request's doing. Each metric that differs is classified
+Each incident the pull request touches is judged on the base and on the simulated
+merge, as of the same instant (``incidentctl.pulldiff`` replays both), so that every
+difference is the pull request's doing. Each metric that differs is classified
 (``MetricChange.kind``) for the renderers, which word it; this module never formats.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 import re
-import tarfile
-import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Literal
 
 from incidentctl.history.blobs import file_stem
-from incidentctl.history.cache import Store
-from incidentctl.history.git import Git
 from incidentctl.history.model import History
-from incidentctl.history.replay import DEFAULT_ROOTS, replay
 from incidentctl.problems import Problem
 from incidentctl.sla.clock import Cycle
-from incidentctl.sla.engine import Board, IncidentResult, MetricResult, evaluate
-from incidentctl.sla.landing import Landing, Range, land
+from incidentctl.sla.engine import Board, IncidentResult, MetricResult
+from incidentctl.sla.landing import Landing
 
 _INCIDENT_ID = re.compile(r"^INC-\d{4}-\d{4,}$")
 _RCA_SUFFIXES = (".rca.yaml", ".rca.yml")
@@ -126,64 +117,6 @@ class SlaDiff:
         return [p for p in self.problems if p.level == "error"]
 
 
-Progress = Callable[[int, int], None]
-
-
-def sla_diff(
-    root: Path,
-    spec: Range,
-    at: datetime,
-    *,
-    roots: Sequence[str] = DEFAULT_ROOTS,
-    progress: Progress | None = None,
-) -> SlaDiff:
-    """The SLA state of each incident ``spec`` touches on its base, and if it landed at ``at``.
-
-    The changed files are validated as ``incidentctl validate`` would, in the head
-    commit's tree, with the base as the audited branch.
-    """
-    git = Git(Path(root))
-    roots = tuple(r.strip("/").removeprefix("./") for r in roots)
-    landing = land(git, spec, at, roots)
-    before_history = replay(root, spec.base, roots, progress=progress)
-    after_history: History | None = None
-    as_of = at
-    if landing.merge is not None:
-        after_history = _replay_once(root, landing.merge, roots, progress)
-        after_history.ref = f"{spec.base} + {spec.head}"
-        # Landing before the base's last commit is impossible: it is clamped to it.
-        clamped = [s for s in after_history.clamped if s.sha == landing.merge]
-        if clamped:
-            as_of = max(at, clamped[0].landed_at)
-    ids = touched(landing.changed, before_history, after_history)
-    # Judged an instant after the landing: a clock stopped by the merge is judged by the
-    # target before it (SPEC §4), a running one by what the merge put in force.
-    judged = as_of + timedelta(microseconds=1)
-    before = evaluate(before_history, judged, ids)
-    after = evaluate(after_history, judged, ids) if after_history is not None else None
-    for board in (before, after):
-        if board is not None:
-            board.as_of = as_of
-    changes = compare(ids, before, after)
-    problems, validated = validate_changed(git, landing, before_history, as_of, roots)
-    return SlaDiff(landing, as_of, before, after, changes, problems, validated)
-
-
-def _replay_once(
-    root: Path, commit: str, roots: tuple[str, ...], progress: Progress | None
-) -> History:
-    """Replay the simulated merge, continuing from the base's cached replay.
-
-    The replay cache keeps a checkpoint per ref; one for a commit no ref names would
-    only push out the useful ones, so it is dropped again.
-    """
-    history = replay(root, commit, roots, progress=progress)
-    folder = Git(Path(root)).open(commit).git_dir / "incidentctl"
-    with contextlib.suppress(OSError):
-        Store(folder, roots).checkpoint_file(commit).unlink()
-    return history
-
-
 def touched(changed: Sequence[str], before: History, after: History | None) -> list[str]:
     """The incidents whose files (or RCA files) the pull request changes, followed by id.
 
@@ -271,6 +204,13 @@ def classify(before: MetricResult | None, after: MetricResult) -> MetricChange |
     )
     state = before.state if before is not None else "pending"
     kind: Kind
+    running = bool(after.cycles) and after.cycles[-1].stopped_at is None
+    if state == after.state and state in STOPPED and stopped is None and started is None:
+        # The metric's state is the worst of its cycles: a past miss stays a miss. What
+        # the merge changes, if anything, is the running cycle's due time.
+        if not running or before is None or before.due_at == after.due_at:
+            return None
+        return MetricChange(after.metric, "due_moved", before, after, stopped, started)
     if stopped is not None and stopped.state in STOPPED:
         kind = "met" if stopped.state == "met" else "missed"
     elif started is not None and after.state in RUNNING:
@@ -290,54 +230,3 @@ def classify(before: MetricResult | None, after: MetricResult) -> MetricChange |
     else:
         kind = "changed"
     return MetricChange(after.metric, kind, before, after, stopped, started)
-
-
-def validate_changed(
-    git: Git, landing: Landing, history: History, now: datetime, roots: tuple[str, ...]
-) -> tuple[list[Problem], int]:
-    """Validate the changed files of the head commit, as ``incidentctl validate PATH…``.
-
-    What is validated is the head commit: the work tree when it is that commit's
-    unmodified checkout (as in CI), else the commit's document folders written to a
-    temporary folder. The base is the audited branch that history rules compare with.
-    """
-    if not landing.changed:
-        return [], 0
-    if _is_checkout(git, landing.head, roots):
-        return _validate(git.root, landing.changed, history, now, roots)
-    with tempfile.TemporaryDirectory(prefix="incidentctl-head-") as folder:
-        _export(git, landing.head, Path(folder), roots)
-        return _validate(Path(folder), landing.changed, history, now, roots)
-
-
-def _validate(
-    top: Path, changed: Sequence[str], history: History, now: datetime, roots: tuple[str, ...]
-) -> tuple[list[Problem], int]:
-    from incidentctl.load.repository import Repository
-    from incidentctl.rules import Context, run_rules
-
-    paths = [top / p for p in changed if (top / p).is_file()]
-    if not paths:
-        return [], 0
-    workspace = Repository(top, roots).load(paths)
-    problems = run_rules(Context(workspace, now=now, history=history))
-    return problems, len(workspace.targets)
-
-
-def _is_checkout(git: Git, commit: str, roots: tuple[str, ...]) -> bool:
-    """Whether the work tree's document folders are ``commit``'s, unmodified."""
-    head = git.run("rev-parse", "--verify", "--quiet", "HEAD", check=False)
-    if head.returncode != 0 or head.stdout.decode().strip() != commit:
-        return False
-    status = git.run("status", "--porcelain", "-z", "--", *roots, check=False)
-    return status.returncode == 0 and not status.stdout
-
-
-def _export(git: Git, commit: str, folder: Path, roots: tuple[str, ...]) -> None:
-    """Write the document folders ``commit`` has to ``folder``."""
-    listed = git.run("ls-tree", "-z", "--name-only", commit, "--", *roots).stdout
-    present = tuple(n for n in listed.decode("utf-8", "replace").split("\0") if n)
-    if present:
-        archive = git.run("archive", "--format=tar", commit, "--", *present).stdout
-        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            tar.extractall(folder, filter="data")

@@ -15,9 +15,8 @@ from typing import Any
 
 from incidentctl.history.model import History, IncidentState, RcaState, Stamp
 from incidentctl.model import Calendar, SLAPolicy
-from incidentctl.model.policy import BUILTIN_CALENDAR, METRICS
+from incidentctl.model.policy import BUILTIN_CALENDAR, METRICS, matching
 from incidentctl.model.types import iso
-from incidentctl.rules.sla_policy_match import matching
 from incidentctl.sla.authored import credit_authored
 from incidentctl.sla.calendar import BusinessCalendar, CalendarError, build_calendar
 from incidentctl.sla.clock import (

@@ -1,26 +1,16 @@
-"""A pull request's landing, simulated: the merge commit it would make if merged now.
+"""A pull request's landing: the range it is given as, and the merge it would make now.
 
-The commit is a real Git object (``git commit-tree``) so that the ordinary replay
-can read it, but no ref points at it: nothing in the repository changes that a
-user sees, and ``git gc`` removes it in time. Its tree is the head's when the base
-is an ancestor of the head (GitHub's checked-out merge ref is such a head), else
-what ``git merge-tree --write-tree`` makes of the two (Git 2.38 or later); its
-parents are the base and the head, its author and committer dates the landing time.
+What the landing is made of is data here; ``history.merge`` makes it in Git.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from incidentctl.history.git import YAML_SUFFIXES, Git
 from incidentctl.problems import UsageError
 
-# The committer of the simulated merge unless the environment names one.
-IDENTITY = ("incidentctl", "incidentctl@users.noreply.github.com")
 _RANGE = re.compile(r"^(?P<base>[^.]+(?:\.[^.]+)*)?\.\.\.(?P<head>.*)$")
 
 
@@ -68,95 +58,3 @@ class Landing:
     fast_forward: bool
     changed: tuple[str, ...] = ()
     conflicts: tuple[str, ...] = field(default_factory=tuple)
-
-
-def land(git: Git, spec: Range, at: datetime, roots: tuple[str, ...]) -> Landing:
-    """Simulate merging ``spec.head`` into ``spec.base`` at ``at``; no ref is touched."""
-    base, head = _commit(git, spec.base, spec), _commit(git, spec.head, spec)
-    found = git.run("merge-base", base, head, check=False)
-    merge_base = found.stdout.decode().strip()
-    if found.returncode != 0 or not merge_base:
-        raise UsageError(
-            f"{spec.base} and {spec.head} have no common ancestor: "
-            "compare a pull request's head with the branch it targets "
-            "(fetch its full history: actions/checkout with fetch-depth: 0)"
-        )
-    changed = changed_files(git, merge_base, head, roots)
-    fast_forward = git.is_ancestor(base, head)
-    if fast_forward:
-        tree = _run_text(git, "rev-parse", "--verify", f"{head}^{{tree}}")
-    else:
-        tree, conflicts = _merge_tree(git, base, head)
-        if conflicts:
-            return Landing(spec, base, head, merge_base, at, None, False, changed, conflicts)
-    message = f"incidentctl: {spec.head} merged into {spec.base}, simulated"
-    merge = _commit_tree(git, tree, (base, head), message, at)
-    return Landing(spec, base, head, merge_base, at, merge, fast_forward, changed)
-
-
-def changed_files(git: Git, old: str, new: str, roots: tuple[str, ...]) -> tuple[str, ...]:
-    """Document files that differ between two commits (a rename: both paths)."""
-    done = git.run(
-        "diff", "--name-only", "-z", "--no-renames", "--no-ext-diff", "--no-textconv",
-        old, new, "--", *roots,
-    )  # fmt: skip
-    names = done.stdout.decode("utf-8", "replace").split("\0")
-    return tuple(n for n in names if n and n.encode().endswith(YAML_SUFFIXES))
-
-
-def _commit(git: Git, rev: str, spec: Range) -> str:
-    done = git.run("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}",
-                   check=False)  # fmt: skip
-    sha = done.stdout.decode().strip()
-    if done.returncode != 0 or not sha:
-        git.open("HEAD")  # not a repository at all: say so first
-        raise UsageError(
-            f"--diff {spec}: {rev!r} names no commit; name a branch, tag or commit "
-            "(in CI, fetch the base branch: actions/checkout with fetch-depth: 0)"
-        )
-    return sha
-
-
-def _run_text(git: Git, *args: str) -> str:
-    return git.run(*args).stdout.decode().strip()
-
-
-def _merge_tree(git: Git, base: str, head: str) -> tuple[str, tuple[str, ...]]:
-    """The merged tree, and the conflicting paths (empty when it merges cleanly)."""
-    done = git.run(
-        "merge-tree", "--write-tree", "-z", "--name-only", "--no-messages", base, head,
-        check=False,
-    )  # fmt: skip
-    fields = done.stdout.decode("utf-8", "replace").split("\0")
-    if done.returncode not in (0, 1) or not re.fullmatch(r"[0-9a-f]{40,64}", fields[0]):
-        error = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise UsageError(
-            "cannot merge the pull request in memory (git merge-tree --write-tree needs "
-            f"Git 2.38 or later): {error[0] if error else 'no message'}"
-        )
-    conflicts = tuple(dict.fromkeys(f for f in fields[1:] if f)) if done.returncode else ()
-    return fields[0], conflicts
-
-
-def _commit_tree(git: Git, tree: str, parents: tuple[str, ...], message: str, at: datetime) -> str:
-    when = f"{int(at.timestamp())} +0000"
-    env = dict(os.environ)
-    env.update(GIT_TERMINAL_PROMPT="0", LC_ALL="C")
-    for role in ("AUTHOR", "COMMITTER"):
-        env.setdefault(f"GIT_{role}_NAME", IDENTITY[0])
-        env.setdefault(f"GIT_{role}_EMAIL", IDENTITY[1])
-        env[f"GIT_{role}_DATE"] = when
-    args = ["commit-tree", "--no-gpg-sign", tree, "-m", message]
-    for parent in parents:
-        args += ["-p", parent]
-    done = subprocess.run(
-        git.command(*args), capture_output=True, env=env, stdin=subprocess.DEVNULL, check=False
-    )
-    sha = done.stdout.decode().strip()
-    if done.returncode != 0 or not sha:
-        error = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise UsageError(
-            f"cannot write the simulated merge commit in {git.root}: "
-            f"{error[0] if error else 'no message'} (is the repository writable?)"
-        )
-    return sha

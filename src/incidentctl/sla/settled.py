@@ -2,40 +2,49 @@
 
 An incident whose every metric is met, missed or not applicable has no clock left
 running: judged again later it gives the same figures, until its history changes.
-Its JSON is kept under the Git folder (``<git dir>/incidentctl/settled.pickle``)
-keyed by the last commit that changed the incident or its RCA, and reused only when
-the board is judged at or after the instant it was computed. Like the replay cache,
-nothing in the file is trusted: a file of another program version, or one that does
-not load, is ignored and rewritten.
+Its JSON is kept under the Git folder (``<git dir>/incidentctl/settled.cache``)
+keyed by what the incident's and its RCA's states are, and reused only when the board
+is judged at or after the instant it was computed. The file is written and read like
+the replay cache's (``history.cache``): plain data, checksummed, and nothing in it
+trusted; a file of another program version is replaced, one that does not load is
+discarded with a warning.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
-import pickle
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
+from incidentctl.history.cache import (
+    Damaged,
+    Header,
+    discard,
+    read_header,
+    read_payload,
+    write_file,
+)
 from incidentctl.history.model import History
 from incidentctl.sla.engine import IncidentResult, rca_index
 
 SETTLED_STATES = frozenset({"met", "missed", "not_applicable"})
-FORMAT = 2
+FORMAT = 3
+FILE = "settled.cache"
 
 Key = tuple[str, str, int]
+_ENTRIES = msgspec.msgpack.Decoder(dict[str, tuple[tuple[str, str, int], datetime, str]])
 
 
 def is_settled(result: IncidentResult) -> bool:
     return bool(result.metrics) and all(m.state in SETTLED_STATES for m in result.metrics)
 
 
-def _token(value: object) -> str:
-    return hashlib.blake2b(pickle.dumps(value, protocol=5), digest_size=16).hexdigest()
+def _token(value: bytes) -> str:
+    return hashlib.blake2b(value, digest_size=16).hexdigest()
 
 
 def incident_key(
@@ -43,19 +52,13 @@ def incident_key(
 ) -> Key:
     """What an incident's result depends on in its history: its states and its RCA's.
 
-    A timeline loaded from the replay cache still holds its states as the pickle they
-    were saved as; hashing that is what keeps a board of thousands of incidents fast.
-    Pickling is stable under a round trip, so an unpacked timeline hashes the same.
+    A timeline loaded from the replay cache still holds its states as they were
+    encoded; hashing that is what keeps a board of thousands of incidents fast. The
+    encoding is stable under a round trip, so a decoded timeline hashes the same.
     """
-    timeline = history.incidents[incident_id]
-    packed = timeline.__dict__.get("_states")
-    states = (
-        _token((timeline.states, timeline.problems, timeline.traces))
-        if packed is None
-        else (hashlib.blake2b(packed, digest_size=16).hexdigest())
-    )
+    states = _token(history.incidents[incident_id].packed_states())
     rca = (rcas if rcas is not None else rca_index(history)).get(incident_id, [])
-    return (states, _token(rca[-1][0].sha) if rca else "", len(rca))
+    return (states, _token(rca[-1][0].sha.encode()) if rca else "", len(rca))
 
 
 def _all_landed(
@@ -68,6 +71,24 @@ def _all_landed(
     rca = rcas.get(incident_id, [])
     last += [rca[-1][0]] if rca else []
     return all(stamp.landed_at <= as_of for stamp in last)
+
+
+def _is_result_of(data: str, incident_id: str) -> bool:
+    """Whether ``data`` is an incident's JSON object, with that id: the text goes into
+    the board as it is, so a planted file must not be able to put anything else there
+    (control characters are not valid JSON, and the decoder refuses them)."""
+    try:
+        decoded = _RESULT.decode(data)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return False
+    return decoded.id == incident_id
+
+
+class _Result(msgspec.Struct):
+    id: str
+
+
+_RESULT = msgspec.json.Decoder(_Result)
 
 
 @dataclass
@@ -91,15 +112,19 @@ class SettledResults:
         serves every ref (a pull request's branch reuses main's finished incidents)."""
         if folder is None:
             return cls(None, fingerprint)
-        path = folder / "settled.pickle"
+        path = folder / FILE
         results = cls(path, fingerprint)
-        # a cache that does not load is rebuilt
-        with contextlib.suppress(Exception), path.open("rb") as handle:
-            header = pickle.load(handle)
-            if header == (FORMAT, fingerprint):
-                entries = pickle.load(handle)
-                if isinstance(entries, dict):
-                    results.entries = entries
+        if not path.exists():
+            return results
+        try:
+            header = read_header(path, "settled")
+            if header.format != FORMAT or header.fingerprint != fingerprint:
+                return results  # another version's: replaced when saved
+            results.entries = read_payload(path, header, _ENTRIES)
+        except Damaged as error:
+            discard(path, str(error))
+        except OSError:
+            pass
         return results
 
     def reusable(self, history: History, as_of: datetime) -> dict[str, str]:
@@ -110,6 +135,7 @@ class SettledResults:
                 incident_id in history.incidents
                 and as_of >= computed_at
                 and key == incident_key(history, incident_id, rcas)
+                and _is_result_of(data, incident_id)
             ):
                 found[incident_id] = data
         return found
@@ -125,14 +151,7 @@ class SettledResults:
     def save(self) -> None:
         if self.path is None or not self.changed:
             return
-        with contextlib.suppress(OSError):
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    pickle.dump((FORMAT, self.fingerprint), handle)
-                    pickle.dump(self.entries, handle, protocol=pickle.HIGHEST_PROTOCOL)
-                Path(temp).replace(self.path)
-            except BaseException:
-                Path(temp).unlink(missing_ok=True)
-                raise
+        header = Header(
+            kind="settled", format=FORMAT, fingerprint=self.fingerprint, checksum="", size=0
+        )
+        write_file(self.path, header, msgspec.msgpack.encode(self.entries))

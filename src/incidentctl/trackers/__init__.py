@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Protocol
 
 
@@ -26,6 +27,23 @@ class TrackedIssue:
     title: str
     body: str
     labels: tuple[str, ...] = ()
+    author: str | None = None  # the login that opened it
+
+
+@dataclass(frozen=True, slots=True)
+class TicketState:
+    """What a tracker says of a ticket, for the way back into the files.
+
+    ``done``: closed as done (GitHub: closed as completed; Jira: in a done status with a
+    resolution that is not a refusal); ``closed`` without ``done``: closed as not to be
+    done. ``release``: the milestone (GitHub) or fix versions (Jira) it was fixed in.
+    """
+
+    ref: str
+    closed: bool
+    done: bool
+    release: str | None = None
+    due: date | None = None
 
 
 @dataclass(frozen=True, slots=True)

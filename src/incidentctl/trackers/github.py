@@ -34,7 +34,7 @@ from github.IssueComment import IssueComment
 from urllib3.response import BaseHTTPResponse
 
 from incidentctl.problems import IncidentctlError
-from incidentctl.trackers import Comment, TrackedIssue, Tracker
+from incidentctl.trackers import Comment, TicketState, TrackedIssue, Tracker
 
 DEFAULT_API_URL = "https://api.github.com"
 DEFAULT_SERVER_URL = "https://github.com"
@@ -239,6 +239,27 @@ class GitHub:
             found.edit(body)
             return _comment(found)
 
+    # -- pull requests --------------------------------------------------------
+
+    def pull_request_head(self, number: int) -> tuple[str, str | None]:
+        """The head commit of pull request ``number`` and the repository it comes from
+        (None when that repository was deleted)."""
+        with self._calling(f"reading pull request #{number}"):
+            head = self._repo.get_pull(number).head
+            return head.sha, head.repo.full_name if head.repo is not None else None
+
+    def pull_request_for(self, branch: str, base: str, title: str, body: str) -> tuple[str, bool]:
+        """The open pull request from ``branch`` (of this repository) into ``base``, opened
+        if there is none; its address, and whether it was opened now."""
+        owner = self.repo.split("/")[0]
+        with self._calling(f"listing the pull requests from {branch}"):
+            found = self._repo.get_pulls(state="open", head=f"{owner}:{branch}", base=base)
+            for pull in found:
+                return pull.html_url, False
+        with self._calling(f"opening a pull request from {branch} into {base}"):
+            pull = self._repo.create_pull(base=base, head=branch, title=title, body=body)
+            return pull.html_url, True
+
     # -- issues ---------------------------------------------------------------
 
     def labelled(self, label: str) -> list[TrackedIssue]:
@@ -253,7 +274,8 @@ class GitHub:
         return next((i for i in self.labelled(label) if marker in i.body), None)
 
     def create(self, title: str, body: str, labels: Sequence[str]) -> TrackedIssue:
-        with self._calling(f"opening the issue {title!r}"):
+        shown = title if len(title) <= 80 else title[:79] + "…"
+        with self._calling(f"opening the issue {shown!r}"):
             issue = self._issue(self._repo.create_issue(title, body, labels=list(labels)))
         missing = [name for name in labels if name not in issue.labels]
         if missing:
@@ -270,6 +292,22 @@ class GitHub:
                     "(permissions: issues: write); label it by hand before the next run"
                 )
         return issue
+
+    def ticket_state(self, number: int) -> TicketState:
+        """Whether issue ``number`` is closed, closed as completed, and its milestone."""
+        with self._calling(f"reading #{number}"):
+            issue = self._repo.get_issue(number)
+            data: dict[str, Any] = issue.raw_data  # one GET, read as GitHub sent it
+            closed = data.get("state") == "closed"
+            reason = data.get("state_reason")
+            milestone = data.get("milestone")
+            title = milestone.get("title") if isinstance(milestone, dict) else None
+            return TicketState(
+                f"github:{self.repo}#{number}",
+                closed,
+                closed and reason in (None, "completed"),
+                str(title) if title else None,
+            )
 
     def set_state(self, number: int, state: str) -> TrackedIssue:
         verb = "closing" if state == "closed" else "reopening"
@@ -297,6 +335,7 @@ class GitHub:
             title=issue.title,
             body=issue.body or "",
             labels=tuple(label.name for label in issue.labels),
+            author=issue.user.login if issue.user is not None else None,
         )
 
     # -- errors ---------------------------------------------------------------
@@ -333,11 +372,21 @@ class GitHub:
         data = error.data
         message = str(data.get("message", "")) if isinstance(data, dict) else ""
         said = f": {message[:200]}" if message else ""
+        reasons = _reasons(data)
+        if reasons:
+            said += f" ({'; '.join(reasons)[:300]})"
         limited = "rate limit" in message.lower()
         if status == 401:
             hint = "GITHUB_TOKEN was refused: pass a valid token for this repository"
         elif status == 429 or (status == 403 and limited):
             hint = "GitHub's rate limit was reached and retries ran out: rerun the job later"
+        elif status == 403 and "locked" in message.lower():
+            number = re.search(r"#(\d+)", what)
+            which = f"#{number.group(1)}" if number else "the issue"
+            hint = (
+                f"{which} is locked, and the workflow's token cannot comment on a locked "
+                f"issue: unlock it on GitHub ({self.repo}), or nothing more is posted there"
+            )
         elif status == 403:
             hint = (
                 "the token may not do this: grant the job the permissions it needs "
@@ -355,9 +404,26 @@ class GitHub:
                 f"GitHub kept failing after {self.pacing.retries + 1} attempts and may be "
                 f"having an outage ({STATUS_PAGE}): rerun the job later"
             )
+        elif status == 422:
+            hint = "GitHub refused what was sent: fix it where it comes from, then rerun"
         else:
             hint = "GitHub refused the request"
         raise GitHubError(f"GitHub: {what}: HTTP {status}{said}; {hint}") from None
+
+
+def _reasons(data: object) -> list[str]:
+    """GitHub's own reasons for a refusal: the ``errors`` of a validation failure."""
+    errors = data.get("errors") if isinstance(data, dict) else None
+    found = []
+    for item in errors if isinstance(errors, list) else []:
+        if isinstance(item, dict):
+            text = item.get("message") or " ".join(
+                str(item[k]) for k in ("field", "code") if item.get(k)
+            )
+            found.append(str(text))
+        elif isinstance(item, str):
+            found.append(item)
+    return found
 
 
 def _comment(comment: IssueComment) -> Comment:

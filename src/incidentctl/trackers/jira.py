@@ -31,9 +31,14 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from incidentctl.problems import IncidentctlError
+from incidentctl.trackers import TicketState
 from incidentctl.trackers.github import Pacing, Sleep
 
 STATUS_PAGE = "https://jira-software.status.atlassian.com"
+# Resolutions that close an issue without doing it (Jira's defaults and common ones).
+NOT_DONE = frozenset(
+    {"won't do", "won't fix", "duplicate", "cannot reproduce", "declined", "incomplete"}
+)
 
 
 class JiraError(IncidentctlError):
@@ -53,6 +58,7 @@ class JiraIssue:
     url: str
     labels: tuple[str, ...] = ()
     due: date | None = None
+    creator: str | None = None  # the account id that created it
 
     @property
     def ref(self) -> str:
@@ -110,6 +116,7 @@ class Jira:
         self._session = requests.Session()
         self._session.auth = (user, token)
         self._session.headers.update({"Accept": "application/json"})
+        self._account: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Jira:
@@ -154,7 +161,7 @@ class Jira:
         """Issues matching ``jql`` (at most ``limit``), with ``reconcile`` ids checked too."""
         body: dict[str, Any] = {
             "jql": jql,
-            "fields": ["labels", "duedate"],
+            "fields": ["labels", "duedate", "creator"],
             "maxResults": limit,
         }
         if reconcile:
@@ -188,12 +195,48 @@ class Jira:
         what = f"creating an issue in {project}"
         data = self._call("POST", "/rest/api/3/issue", what, json=body, idempotent=False)
         key = str(data.get("key", ""))
-        return JiraIssue(str(data.get("id", "")), key, self.browse(key), tuple(labels), due)
+        return JiraIssue(
+            str(data.get("id", "")), key, self.browse(key), tuple(labels), due, self._account
+        )
+
+    def myself(self) -> str:
+        """The account id of JIRA_USER: the identity whose issues the sync trusts."""
+        if self._account is None:
+            data = self._call("GET", "/rest/api/3/myself", "reading JIRA_USER's account")
+            account = data.get("accountId")
+            if not isinstance(account, str) or not account:
+                raise JiraError(
+                    "Jira: reading JIRA_USER's account: the answer has no accountId; is "
+                    "JIRA_URL the Jira site (https://your-domain.atlassian.net)?"
+                )
+            self._account = account
+        return self._account
 
     def get(self, key: str) -> JiraIssue:
         path = f"/rest/api/3/issue/{quote(key)}"
         data = self._call("GET", path, f"reading {key}", params={"fields": "labels,duedate"})
         return self._issue(data)
+
+    def ticket_state(self, key: str) -> TicketState:
+        """Whether ``key`` is done, how it was resolved, its fix versions and due date."""
+        path = f"/rest/api/3/issue/{quote(key)}"
+        fields = "status,resolution,fixVersions,duedate"
+        data = self._call("GET", path, f"reading {key}", params={"fields": fields})
+        found = data.get("fields") or {}
+        status = found.get("status") or {}
+        category = status.get("statusCategory") or {} if isinstance(status, dict) else {}
+        closed = isinstance(category, dict) and category.get("key") == "done"
+        resolution = found.get("resolution") or {}
+        name = resolution.get("name") if isinstance(resolution, dict) else None
+        done = closed and str(name or "").strip().lower() not in NOT_DONE
+        versions = [
+            str(v["name"])
+            for v in found.get("fixVersions") or []
+            if isinstance(v, dict) and v.get("name")
+        ]
+        due_text = found.get("duedate")
+        due = date.fromisoformat(due_text) if isinstance(due_text, str) and due_text else None
+        return TicketState(f"jira:{key}", closed, done, ", ".join(versions) or None, due)
 
     def set_due(self, key: str, due: date | None) -> None:
         path = f"/rest/api/3/issue/{quote(key)}"
@@ -221,9 +264,12 @@ class Jira:
         due_text = fields.get("duedate")
         due = date.fromisoformat(due_text) if isinstance(due_text, str) and due_text else None
         key = str(data.get("key", ""))
+        creator = fields.get("creator")
+        account = creator.get("accountId") if isinstance(creator, dict) else None
         return JiraIssue(
-            str(data.get("id", "")), key, self.browse(key), tuple(fields.get("labels") or ()), due
-        )
+            str(data.get("id", "")), key, self.browse(key), tuple(fields.get("labels") or ()),
+            due, account if isinstance(account, str) else None,
+        )  # fmt: skip
 
     def _call(
         self,

@@ -1,0 +1,93 @@
+"""``incidentctl site build``: the static site (status page, customer views, dashboard)."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from incidentctl.cli.main import TIMESTAMP, branch_option, now_or, settings
+from incidentctl.cli.progress import Progress
+
+if TYPE_CHECKING:
+    from incidentctl.site.timeline import CommitLink
+
+
+def forge_link() -> CommitLink:
+    """Commits link to their page on GITHUB_SERVER_URL (as in GitHub Actions) in the
+    repository GITHUB_REPOSITORY, else the configured one; no link when either is unknown."""
+    from incidentctl.site.dashboard import commit_link
+
+    repository = os.environ.get("GITHUB_REPOSITORY") or settings().github_repository
+    return commit_link(os.environ.get("GITHUB_SERVER_URL"), repository)
+
+
+@click.group("site")
+def command() -> None:
+    """The static site: a public status page, customer views and the dashboard."""
+
+
+@command.command("build")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="The folder to (re)write; an earlier site there is replaced whole.",
+)
+@click.option(
+    "--public",
+    is_flag=True,
+    help="Only the public status page, its Atom feed and its JSON: what may be published.",
+)
+@branch_option("--ref")
+@click.option(
+    "--at",
+    "as_of",
+    type=TIMESTAMP,
+    default=None,
+    help="Build as of TIME (default: now); the same TIME gives the same site.",
+)
+@click.option("--title", default="Service status", show_default=True, help="The page's name.")
+@click.option(
+    "--url",
+    default="",
+    help="Where the public part is published (absolute links in the feed and JSON).",
+)
+@click.pass_obj
+def build(
+    root: Path,
+    out: Path,
+    public: bool,
+    ref: str,
+    as_of: datetime | None,
+    title: str,
+    url: str,
+) -> int:  # fmt: skip
+    """Build the site from the history of --ref into the folder --out."""
+    from incidentctl.history.replay import replay
+    from incidentctl.rca.files import rcas_at
+    from incidentctl.report.metrics import build_report
+    from incidentctl.site.build import write_site
+    from incidentctl.site.pages import full_site, public_site
+
+    with Progress("replaying history") as progress:
+        history = replay(root, ref, progress=progress)
+    now = now_or(as_of)
+    if public:
+        site = public_site(history, build_report(history, now), title=title, url=url)
+    else:
+        rcas = rcas_at(root, history.head)
+        site = full_site(
+            history,
+            build_report(history, now, rcas),
+            title=title,
+            url=url,
+            link=forge_link(),
+            customer_report=lambda c: build_report(history, now, rcas, customer=c),
+        )
+    write_site(site, out)
+    click.echo(f"wrote {len(site.files)} files to {out}", err=True)
+    return 0

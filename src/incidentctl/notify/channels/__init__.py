@@ -1,0 +1,1 @@
+"""One module per kind of channel, each a ``Sender`` (see ``base``)."""

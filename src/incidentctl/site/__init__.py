@@ -1,0 +1,1 @@
+"""The static site: the public status page, customer views and the internal dashboard."""
