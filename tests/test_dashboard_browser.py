@@ -166,7 +166,7 @@ def test_the_dashboard_renders_its_numbers(site: tuple[Any, Path], browser: Any)
         "rate/SEV2": "60",
     }
     texts = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#chart-attainment .bar-value")]
-    assert texts == ["33.3% (3 of 9)", "75.0% (3 of 4)"]
+    assert texts == ["41.7% (5 of 12)", "60.0% (3 of 5)"]
     detection = driver.find_element(By.CSS_SELECTOR, "#chart-detection .bar-row")
     assert detection.get_attribute("data-value") == "66.7"  # 2 of 3
     assert detection.get_attribute("data-goal") == "90"

@@ -95,7 +95,9 @@ def test_an_rca_authored_before_as_of_but_landed_after_it_is_not_known_yet() -> 
     assert (saturday.state, saturday.cycles[0].stopped_at) == ("missed", at("2026-11-20T12:00"))
     assert saturday.breached_at == at("2026-11-19T11:00")
     # merged on Wednesday instead, before the deadline: the Tuesday author date counts
-    h.rcas[BASE.id] = [(replace(stamp, landed_at=at("2026-11-18T12:00")), h.rcas[BASE.id][0][1])]
+    h.rcas[BASE.id] = [
+        (replace(stamp, landed_at=at("2026-11-18T12:00")), RcaState((BASE.id,), "published", None))
+    ]
     early = metric(h, "rca", "2026-11-21T12:00")
     assert (early.state, early.cycles[0].stopped_at) == ("met", at("2026-11-17T09:00"))
 

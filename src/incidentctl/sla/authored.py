@@ -89,7 +89,12 @@ def expand(
     file, which is then credited as a whole to the commit that made its content).
     """
     if before is None:
-        return [(stamp, merged)]
+        # the merge adds the file: it opened as the branch first made it
+        created = [(i, st) for i, (_, st) in enumerate(trace) if st is not None]
+        if not created:
+            return [(stamp, merged)]
+        index, opening = created[0]
+        return [(trace[index][0], opening), *expand(opening, merged, stamp, trace[index + 1 :])]
     states = [state for _, state in trace]
     starts: dict[str, int | None] = {}
     for name in TRACKED:

@@ -465,6 +465,26 @@ def _cycles(story: Story, metric: str) -> list[tuple[Evidence, Evidence | None]]
     return [(last, mark)]
 
 
+# The declared milestones that may stop each metric of an imported record.
+_DECLARED_STOPS = {
+    "acknowledge": ("milestones.acknowledged_at",),
+    "mitigate": ("milestones.mitigated_at",),
+    "resolve": ("milestones.resolved_at", "milestones.closed_at", "milestones.cancelled_at"),
+}
+
+
+def _unknown_stop(story: Story, metric: str, stop: Evidence | None) -> bool:
+    """Whether an imported record's first version stops the metric without saying when:
+    a status that only implies the milestone, or a declared time before an opening the
+    record does not declare (it would be judged in zero seconds)."""
+    first = story.first_stamp
+    if stop is None or first is None or stop.commit != first.sha or metric not in _DECLARED_STOPS:
+        return False
+    if stop.source != "declared" or stop.field not in _DECLARED_STOPS[metric]:
+        return True
+    return story.opened.source == "commit" and stop.at <= story.opened.at
+
+
 def _obligation_phases(phases: Sequence[Phase]) -> list[Phase]:
     """Phases whose severity is the highest the incident has reached by then: post-mortem
     and RCA obligations follow it, so a downgrade never removes them."""
@@ -495,6 +515,10 @@ def _metric(
     spans = _cycles(story, metric)
     if not spans:
         return MetricResult(metric, "pending")
+    if story.imported:
+        spans = [(a, b) for a, b in spans if not _unknown_stop(story, metric, b)]
+        if not spans:
+            return MetricResult(metric, "not_applicable")  # unknown is unknown
     cycles = [
         measure(start.at, stop.at if stop else None, as_of, phases, rules) for start, stop in spans
     ]
