@@ -27,7 +27,7 @@ already posted in, the actions to take out; the CLI carries them out.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import PurePosixPath
@@ -37,7 +37,7 @@ from incidentctl.history.model import History
 from incidentctl.model import SLAPolicy
 from incidentctl.model.types import format_duration, iso
 from incidentctl.sla.clock import Cycle
-from incidentctl.sla.engine import ENDED, Board, IncidentResult, known_versions
+from incidentctl.sla.engine import ENDED, Board, IncidentResult, MetricResult, known_versions
 from incidentctl.trackers import Comment, TrackedIssue
 
 TRACKING_LABEL = "incident-tracking"
@@ -112,24 +112,32 @@ def is_open(incident: IncidentResult) -> bool:
     return incident.status not in ENDED and incident.status != "deleted"
 
 
-def crossings(board: Board, policies: Mapping[str, SLAPolicy]) -> list[Crossing]:
-    """Every current cycle of an open incident that has crossed one of its thresholds."""
-    found = []
+def live_cycles(
+    board: Board, policies: Mapping[str, SLAPolicy]
+) -> Iterator[tuple[IncidentResult, MetricResult, Cycle, float, SLAPolicy]]:
+    """Each open incident's current cycle of each metric that is running towards a
+    target: the incident, the metric, the cycle, the fraction of its target used, and
+    the policy whose thresholds apply."""
     for incident in board.incidents:
         policy = policies.get(incident.id)
         if policy is None or not is_open(incident):
             continue
-        levels = thresholds(policy)
         for metric in incident.metrics:
             if not metric.cycles:
                 continue
             cycle = metric.cycles[-1]
             used = fraction_used(cycle)
-            if cycle.stopped_at is not None or used is None:
-                continue
-            crossed = tuple(t for t in levels if _crossed(t, cycle, used))
-            if crossed:
-                found.append(Crossing(incident, metric.metric, len(metric.cycles), cycle, crossed))
+            if cycle.stopped_at is None and used is not None:
+                yield incident, metric, cycle, used, policy
+
+
+def crossings(board: Board, policies: Mapping[str, SLAPolicy]) -> list[Crossing]:
+    """Every current cycle of an open incident that has crossed one of its thresholds."""
+    found = []
+    for incident, metric, cycle, used, policy in live_cycles(board, policies):
+        crossed = tuple(t for t in thresholds(policy) if _crossed(t, cycle, used))
+        if crossed:
+            found.append(Crossing(incident, metric.metric, len(metric.cycles), cycle, crossed))
     return found
 
 

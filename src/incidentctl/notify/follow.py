@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
-from incidentctl.github.watch import BREACH, fraction_used, is_open, thresholds
+from incidentctl.github.watch import BREACH, live_cycles, thresholds
 from incidentctl.model import SLAPolicy
 from incidentctl.sla.engine import Board
 
@@ -28,33 +28,24 @@ def next_threshold(board: Board, policies: Mapping[str, SLAPolicy]) -> timedelta
     """The shortest wall time before a running cycle of an open incident can cross its
     next threshold; None if no clock is running towards one."""
     soonest: timedelta | None = None
-    for incident in board.incidents:
-        policy = policies.get(incident.id)
-        if policy is None or not is_open(incident):
+    for _, _, cycle, used, policy in live_cycles(board, policies):
+        if cycle.state == "paused":
             continue
-        levels = thresholds(policy)
-        for metric in incident.metrics:
-            if not metric.cycles:
+        assert cycle.target is not None
+        for level in thresholds(policy):
+            if (
+                cycle.breached_at is not None
+                or used > level.at
+                or (used >= level.at and level.at < BREACH)
+            ):
                 continue
-            cycle = metric.cycles[-1]
-            used = fraction_used(cycle)
-            if cycle.stopped_at is not None or used is None or cycle.state == "paused":
-                continue
-            assert cycle.target is not None
-            for level in levels:
-                if (
-                    cycle.breached_at is not None
-                    or used > level.at
-                    or (used >= level.at and level.at < BREACH)
-                ):
-                    continue
-                left = cycle.target * level.at - cycle.elapsed
-                if level.at >= BREACH:
-                    left += _AFTER
-                left = max(left, timedelta(0))
-                if soonest is None or left < soonest:
-                    soonest = left
-                break  # the lowest threshold not crossed comes first
+            left = cycle.target * level.at - cycle.elapsed
+            if level.at >= BREACH:
+                left += _AFTER
+            left = max(left, timedelta(0))
+            if soonest is None or left < soonest:
+                soonest = left
+            break  # the lowest threshold not crossed comes first
     return soonest
 
 
