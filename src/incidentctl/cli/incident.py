@@ -5,8 +5,11 @@
 Each changes one incident file in place, touching only the lines of what it changes
 (comments and layout elsewhere stay byte for byte), after checking the status move and
 validating the result; ``--commit`` commits the file with trailers, ``--push`` pushes
-it to the audited branch. Exit 1 when the edit is refused (nothing is written), 2 for an
-unknown id or a repository that cannot take the commit.
+it to the audited branch. ``--now`` dates what is written; the SLA counts commits, so
+it is also the commit's author date where the policy's clock is ``authored``, and a
+note on stderr where it is ``landed`` (see ``edit.timing``). Exit 1 when the edit is
+refused (nothing is written), 2 for an unknown id or a repository that cannot take the
+commit.
 """
 
 from __future__ import annotations
@@ -30,7 +33,13 @@ def editing(function: F) -> F:
     """The options every editing command shares."""
     options = [
         click.option(
-            "--now", type=TIMESTAMP, default=None, help="The time of the change [default: now]."
+            "--now",
+            type=TIMESTAMP,
+            default=None,
+            help="The time of the change [default: now]. The SLA counts commits, not --now: "
+            "under a policy with clock: landed, the time the commit lands on --branch (a "
+            "note on stderr says so); with clock: authored, the commit's author date, which "
+            "--commit sets to --now.",
         ),
         click.option(
             "--commit",
@@ -86,7 +95,7 @@ def _edit(
     root: Path, path: Path, operation: Any, now: datetime, commit: bool, options: Any
 ) -> bool:
     """Plan, write and (with ``commit``) commit one edit; whether a commit was made."""
-    from incidentctl.edit import commands, gitops
+    from incidentctl.edit import commands, gitops, timing
     from incidentctl.history.git import Git
 
     git = Git(root)
@@ -103,6 +112,14 @@ def _edit(
             f"{planned.incident_id}: nothing to change ({planned.status}, {planned.severity})"
         )
         return False
+    policy = None
+    if options["now"] is not None:
+        policy = timing.policy_of_edit(root, planned, history)
+        notice = timing.now_notice(
+            planned.incident_id, policy, now, commit=commit, branch=options["branch"]
+        )
+        if notice is not None:
+            click.echo(notice, err=True)
     commands.write_edit(planned)
     click.echo(f"{planned.display}: {planned.incident_id} {planned.action.subject}")
     if not commit:
@@ -114,7 +131,7 @@ def _edit(
         planned.status,
         planned.severity,
     )
-    sha = gitops.commit_file(git, path, message)
+    sha = gitops.commit_file(git, path, message, author_date=timing.author_date(policy, now))
     click.echo(f"committed {sha[:12]} {message.splitlines()[0]}")
     return True
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from incidentctl.history.git import Git
@@ -89,17 +90,22 @@ def check_can_commit(git: Git, path: Path) -> None:
         raise UsageError("a merge is in progress: finish or abort it first. Nothing was written")
 
 
-def commit_file(git: Git, path: Path, message: str) -> str:
-    """Commit ``path`` alone with ``message``; the new commit's sha."""
-    return commit_files(git, [path], message)
+def commit_file(git: Git, path: Path, message: str, *, author_date: datetime | None = None) -> str:
+    """Commit ``path`` alone with ``message`` (authored at ``author_date`` if given, else
+    as Git dates it); the new commit's sha."""
+    return commit_files(git, [path], message, author_date=author_date)
 
 
-def commit_files(git: Git, paths: list[Path], message: str) -> str:
-    """Commit ``paths`` (and nothing else) with ``message``; the new commit's sha."""
+def commit_files(
+    git: Git, paths: list[Path], message: str, *, author_date: datetime | None = None
+) -> str:
+    """Commit ``paths`` (and nothing else) with ``message``, authored at ``author_date``
+    if given; the new commit's sha."""
     names = [tracked_path(git, path) for path in paths]
     git.run("add", "--", *names)
+    dated = () if author_date is None else (f"--date={author_date.isoformat()}",)
     done = git.run(
-        "commit", "-q", "--cleanup=whitespace", "-m", message, "--", *names, check=False
+        "commit", "-q", "--cleanup=whitespace", *dated, "-m", message, "--", *names, check=False
     )  # fmt: skip
     if done.returncode != 0:
         reason = _first_line(_out(done.stderr) or _out(done.stdout))

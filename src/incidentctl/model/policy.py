@@ -82,6 +82,23 @@ def matching(
     return sorted(found, key=lambda p: (-p.priority, p.name))
 
 
+def applicable(
+    policies: list[SLAPolicy],
+    customer: str | None,
+    environment: str,
+    services: list[str],
+    severity: str,
+) -> SLAPolicy | None:
+    """The one policy that judges an incident with these attributes: None outside
+    production, for ``NONPROD``, and when no policy matches or several tie at the
+    highest priority."""
+    if environment != "production" or severity == "NONPROD":
+        return None
+    found = matching(policies, customer, environment, services)
+    top = [p for p in found if p.priority == found[0].priority] if found else []
+    return top[0] if len(top) == 1 else None
+
+
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WINDOW_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from incidentctl.history.model import History, IncidentState, RcaState, Stamp
 from incidentctl.model import Calendar, SLAPolicy
-from incidentctl.model.policy import BUILTIN_CALENDAR, METRICS, matching
+from incidentctl.model.policy import BUILTIN_CALENDAR, METRICS, applicable, matching
 from incidentctl.model.types import iso
 from incidentctl.sla.authored import credit_authored
 from incidentctl.sla.calendar import BusinessCalendar, CalendarError, build_calendar
@@ -186,11 +186,10 @@ class PolicyChooser:
         return self._chosen[key]
 
     def _choose(self, state: IncidentState) -> str | None:
-        if state.environment != "production" or state.severity == "NONPROD":
-            return None
-        found = matching(self.policies, state.customer, state.environment, list(state.services))
-        top = [p for p in found if p.priority == found[0].priority] if found else []
-        return top[0].name if len(top) == 1 else None
+        chosen = applicable(
+            self.policies, state.customer, state.environment, list(state.services), state.severity
+        )
+        return None if chosen is None else chosen.name
 
     def reason(self, state: IncidentState) -> str:
         """Why no policy applies to ``state``."""
