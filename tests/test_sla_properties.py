@@ -10,7 +10,7 @@
    an ancestor), and in a fresh clone.
 
 Both run in CI with a fixed seed (hypothesis' ``derandomize``) and a bounded number of
-examples. To search longer by hand, with random seeds::
+examples (a few hundred histories). To search longer by hand, with random seeds::
 
     INCIDENTCTL_PROPERTY_EXAMPLES=2000 INCIDENTCTL_PROPERTY_SEED=random \\
         .venv/bin/python -m pytest -q tests/test_sla_properties.py
@@ -107,7 +107,7 @@ def instants(history: GeneratedHistory, whole: History) -> list[datetime]:
     return sorted(found)
 
 
-@bounded(examples=100)
+@bounded(examples=250)
 @given(histories())
 def test_a_breach_on_record_stays_on_record(history: GeneratedHistory) -> None:
     with tempfile.TemporaryDirectory() as folder:
@@ -160,7 +160,7 @@ def outputs(path: Path, when: list[datetime], ref: str = "main", report: bool = 
     return texts
 
 
-@bounded(examples=25)
+@bounded(examples=50)
 @given(histories(max_steps=8))
 def test_the_same_history_gives_the_same_json(history: GeneratedHistory) -> None:
     when = [history.last + timedelta(minutes=1), history.last + timedelta(hours=5)]
