@@ -112,15 +112,15 @@ def _edit(
             f"{planned.incident_id}: nothing to change ({planned.status}, {planned.severity})"
         )
         return False
-    policy = None
+    policy, notice = None, None
     if options["now"] is not None:
         policy = timing.policy_of_edit(root, planned, history)
         notice = timing.now_notice(
             planned.incident_id, policy, now, commit=commit, branch=options["branch"]
         )
-        if notice is not None:
-            click.echo(notice, err=True)
     commands.write_edit(planned)
+    if notice is not None:  # once the change is written: it is about this change
+        click.echo(notice, err=True)
     click.echo(f"{planned.display}: {planned.incident_id} {planned.action.subject}")
     if not commit:
         return False
