@@ -26,6 +26,7 @@ TWO = "incidents/2026/INC-2026-0002.yaml"
 OLD = "incidents/2026/INC-2026-0003.yaml"
 FALSE_ALARM = "incidents/2026/INC-2026-0004.yaml"
 CANARY = "CANARY"  # every internal string below contains it (in some case)
+MARKER = ".incidentctl-site"
 
 
 def one(status: str, updates: list[dict[str, str]], severity: str = "SEV1") -> str:
@@ -137,6 +138,112 @@ def test_no_internal_field_reaches_the_public_site(
     # build leaves them out
     build(run_cli, repo, tmp_path / "internal")
     assert "Canary-title" in (tmp_path / "internal" / "index.html").read_text(encoding="utf-8")
+
+
+# The catalogue: every field but a service's public name is internal, and so are the
+# customers' names and contacts, even when a customer update names them.
+CATALOGUE = {
+    "services/payments-api.yaml": """\
+apiVersion: incidentctl/v1
+kind: Service
+name: payments-api
+description: CANARY internal description of the service
+public_name: Card payments
+owner: "@canary-org/canary-owner-team"
+tier: 1
+escalation: ["@canary-org/canary-escalation-leads", "@canary-duty-manager"]
+pagerduty: {routing_key_env: CANARY_PAGERDUTY_ROUTING_KEY}
+runbook: https://runbooks.canary.example/payments-api
+monitors: [{url: "https://grafana.canary.example/d/payments", title: CANARY monitor}]
+""",
+    # no public name: the service is not on the page, not even as "ledger"
+    "services/ledger.yaml": """\
+apiVersion: incidentctl/v1
+kind: Service
+name: ledger
+owner: "@canary-org/canary-ledger-team"
+runbook: https://runbooks.canary.example/ledger
+""",
+    "services/portal.yaml": """\
+apiVersion: incidentctl/v1
+kind: Service
+name: portal
+public_name: Merchant portal
+owner: "@canary-org/canary-portal-team"
+""",
+    "customers/acme.yaml": """\
+apiVersion: incidentctl/v1
+kind: Customer
+name: CANARY-customer-acme
+display_name: Canaryvale Bank
+contract: gold
+contacts:
+  - {name: Canary Card Operations, email: canary-card-ops@acme.example}
+status_page: public
+""",
+    # private (the default): its incidents stay off the page
+    "customers/globex.yaml": """\
+apiVersion: incidentctl/v1
+kind: Customer
+name: canary-customer-globex
+display_name: Canary Globex
+contacts: [{email: canary-desk@globex.example}]
+""",
+}
+# a customer update that names the customer and its contacts (as people do write them)
+NAMING = update(
+    "2026-04-05T11:00:00Z",
+    "Canaryvale bank: card payments recover. CANARY-customer-acme's Canary Card Operations "
+    "team, canary-card-ops@acme.example, will get the details.",
+)
+
+
+def test_the_catalogue_decides_what_the_public_page_names(
+    run_cli: RunCli, repo: Repo, tmp_path: Path
+) -> None:
+    repo.apply(
+        Commit("2026-04-05T11:00:00Z", files={
+            **CATALOGUE, ONE: one("mitigated", [INTERNAL, U1, U2, NAMING])}, **AUTHOR),
+    )  # fmt: skip
+    out = tmp_path / "public"
+    build(run_cli, repo, out, "--public")
+    full = tmp_path / "site"
+    build(run_cli, repo, full)
+    files = every_file(out)
+    # the internal build's public part is the same pages
+    assert every_file(full / "status") == {n: t for n, t in files.items() if n != MARKER}
+    for name, text in files.items():
+        assert CANARY.lower() not in text.lower(), f"{name} carries an internal field"
+        for internal in ("payments-api", "ledger", "Canaryvale", "pagerduty", "runbook", "example"):
+            assert internal.lower() not in text.lower(), f"{name} carries {internal!r}"
+    summary = json.loads(files["api/v2/summary.json"])
+    # services by their public names; one without a public name is not shown
+    assert [c["name"] for c in summary["components"]] == ["Card payments", "Merchant portal"]
+    listed = json.loads(files["api/v2/incidents.json"])
+    # globex's page visibility is private: its SEV3 is not listed
+    assert [i["id"] for i in listed["incidents"]] == ["INC-2026-0001"]
+    [current] = listed["incidents"]
+    assert current["name"] == "Outage: Card payments"
+    assert current["incident_updates"][0]["body"] == (
+        "[customer]: card payments recover. [customer]'s [customer] team, [customer], will "
+        "get the details."
+    )
+    assert "[customer]: card payments recover." in files["index.html"]
+    assert "[customer]: card payments recover." in files["history.atom"]
+
+
+def test_a_broken_catalogue_stops_the_build(run_cli: RunCli, repo: Repo, tmp_path: Path) -> None:
+    (repo.path / "services").mkdir()
+    (repo.path / "services" / "payments-api.yaml").write_text(
+        "apiVersion: incidentctl/v1\nkind: Service\nname: payments-api\npublic_name: [x\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "public"
+    result = run_cli(["-C", repo.path, "site", "build", "--at", AT, "--out", out, "--public"])
+    assert result.exit_code == 2, result.stderr
+    assert "services/payments-api.yaml:5:1: error yaml-syntax" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists()
 
 
 SUMMARY_KEYS = {"page", "components", "incidents", "scheduled_maintenances", "status"}

@@ -13,6 +13,8 @@ from incidentctl.cli.main import TIMESTAMP, branch_option, now_or, settings
 from incidentctl.cli.progress import Progress
 
 if TYPE_CHECKING:
+    from incidentctl.history.model import History
+    from incidentctl.site.status import Visibility
     from incidentctl.site.timeline import CommitLink
 
 
@@ -23,6 +25,34 @@ def forge_link() -> CommitLink:
 
     repository = os.environ.get("GITHUB_REPOSITORY") or settings().github_repository
     return commit_link(os.environ.get("GITHUB_SERVER_URL"), repository)
+
+
+def catalogue(root: Path, history: History) -> Visibility:
+    """What the catalogue in the work tree (``Service`` and ``Customer`` documents) lets
+    the public page show. A catalogue document that does not load stops the build: the
+    page cannot tell then which names are private."""
+    from incidentctl.load.repository import DEFAULT_ROOTS, Repository
+    from incidentctl.model import Customer, Service
+    from incidentctl.problems import UsageError
+    from incidentctl.site.status import visibility
+
+    # every folder documents live in but the incidents'
+    workspace = Repository(root, tuple(r for r in DEFAULT_ROOTS if r != "incidents")).load()
+    kinds = (Service.__name__, Customer.__name__)
+    broken = [
+        problem
+        for doc in workspace.documents
+        if doc.model is None
+        and (doc.kind in kinds or doc.path.startswith(("services/", "customers/")))
+        for problem in doc.problems
+        if problem.level == "error"
+    ]
+    if broken:
+        raise UsageError(
+            "the service and customer catalogue is not valid, fix it first (it says what "
+            "the status page may show):\n" + "\n".join(p.render() for p in broken)
+        )
+    return visibility(workspace.services, workspace.customers, history)
 
 
 @click.group("site")
@@ -76,8 +106,9 @@ def build(
     with Progress("replaying history") as progress:
         history = replay(root, ref, progress=progress)
     now = now_or(as_of)
+    seen = catalogue(root, history)
     if public:
-        site = public_site(history, build_report(history, now), title=title, url=url)
+        site = public_site(history, build_report(history, now), title=title, url=url, seen=seen)
     else:
         rcas = rcas_at(root, history.head)
         site = full_site(
@@ -85,6 +116,7 @@ def build(
             build_report(history, now, rcas),
             title=title,
             url=url,
+            seen=seen,
             link=forge_link(),
             customer_report=lambda c: build_report(history, now, rcas, customer=c),
         )

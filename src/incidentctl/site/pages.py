@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 
 from incidentctl.history.model import History
 from incidentctl.report.metrics import Report
@@ -17,7 +17,7 @@ from incidentctl.site.feeds import (
     summary_json,
 )
 from incidentctl.site.render import render
-from incidentctl.site.status import StatusPage, build_status, slug
+from incidentctl.site.status import StatusPage, Visibility, build_status, slug
 from incidentctl.site.timeline import CommitLink
 
 
@@ -43,9 +43,9 @@ def public_site(
     *,
     title: str,
     url: str = "",
-    names: Mapping[str, str | None] | None = None,
+    seen: Visibility | None = None,
 ) -> Site:
-    return Site(status_files(build_status(history, report, title=title, url=url, names=names)))
+    return Site(status_files(build_status(history, report, title=title, url=url, seen=seen)))
 
 
 def full_site(
@@ -54,7 +54,7 @@ def full_site(
     *,
     title: str,
     url: str = "",
-    names: Mapping[str, str | None] | None = None,
+    seen: Visibility | None = None,
     link: CommitLink | None = None,
     customer_report: Callable[[str], Report] | None = None,
 ) -> Site:
@@ -64,7 +64,7 @@ def full_site(
     files = {
         f"status/{name}": text
         for name, text in status_files(
-            build_status(history, report, title=title, url=url, names=names)
+            build_status(history, report, title=title, url=url, seen=seen)
         ).items()
     }
     customers = sorted({f.customer for f in report.incidents if f.customer})

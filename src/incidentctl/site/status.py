@@ -1,22 +1,25 @@
 """The public status page's data: what customers may see, and nothing else.
 
-Pure: the replayed history, the report built from it, the instant to show, and the
-public names of services. Only these fields of an incident reach the public page: its
-id, its severity (as an impact), its status (as a Statuspage status), the instants of
-its phases, its services (through their public names) and its customer-audience
-updates. Titles, summaries, internal updates, roles, customers, defects and RCAs
-never do: the public page is built from a list of named fields, not by leaving
-fields out, so a field added to the documents later stays private until it is named
-here.
+Pure: the replayed history, the report built from it, the instant to show, and what
+the catalogue says may be seen (``Visibility``). Only these fields of an incident reach
+the public page: its id, its severity (as an impact), its status (as a Statuspage
+status), the instants of its phases, its services (through their public names) and its
+customer-audience updates, with every customer's name and contacts taken out. Titles,
+summaries, internal updates, roles, customers, defects, RCAs and every field of the
+catalogue but a service's public name never do: the public page is built from a list
+of named fields, not by leaving fields out, so a field added to the documents later
+stays private until it is named here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from incidentctl.history.model import History, IncidentState
+from incidentctl.model import Customer, Service
 from incidentctl.report.metrics import IncidentFigures, Report, incident_story
 from incidentctl.sla.clock import Phase
 from incidentctl.sla.engine import ENDED, known_versions, present
@@ -141,6 +144,73 @@ class StatusPage:
         return DESCRIPTION[self.indicator]
 
 
+# what stands in an update for a customer's name or contact
+WITHHELD = "[customer]"
+
+
+@dataclass(frozen=True, slots=True)
+class Visibility:
+    """What the catalogue lets the public page show.
+
+    ``names``: service -> its public name (None: not shown); None when there is no
+    Service document, and then every service of a production incident is shown under
+    its own name. ``shown_customers``: the customers whose incidents are shown; None
+    when there is no Customer document, and then every incident is. ``withheld``:
+    customer names and contacts that are never printed, even in a customer update.
+    """
+
+    names: Mapping[str, str | None] | None = None
+    shown_customers: frozenset[str] | None = None
+    withheld: tuple[str, ...] = ()
+
+    def shows(self, customer: str | None) -> bool:
+        return customer is None or self.shown_customers is None or customer in self.shown_customers
+
+    def scrub(self, text: str) -> str:
+        """``text`` with every withheld name or contact replaced, in any case, as a word."""
+        if not self.withheld:
+            return text
+        return _pattern(self.withheld).sub(WITHHELD, text)
+
+
+def visibility(
+    services: Mapping[str, Service] | None,
+    customers: Mapping[str, Customer] | None,
+    history: History | None = None,
+) -> Visibility:
+    """The catalogue's word on the page: services by their ``public_name`` (a service
+    without one is not shown), incidents of customers whose ``status_page`` is
+    ``public`` (the default is private), and every customer's name, display name and
+    contacts withheld, as well as the customers named by the history's incidents."""
+    withheld: set[str] = set()
+    for customer in (customers or {}).values():
+        withheld.update(n for n in (customer.name, customer.display_name) if n)
+        for contact in customer.contacts:
+            withheld.update(n for n in (contact.name, contact.email) if n)
+    if history is not None:
+        for timeline in history.incidents.values():
+            withheld.update(st.customer for _, st in timeline.states if st and st.customer)
+    return Visibility(
+        names={n: s.public_name for n, s in services.items()} if services else None,
+        shown_customers=frozenset(n for n, c in customers.items() if c.status_page == "public")
+        if customers
+        else None,
+        withheld=tuple(sorted(w for w in withheld if w.strip())),
+    )
+
+
+def _pattern(words: Sequence[str]) -> re.Pattern[str]:
+    # longest first, so that "Acme Bank" goes whole before "Acme"; a word boundary only
+    # where the word begins or ends with a word character
+    parts = [
+        (r"\b" if w[0].isalnum() or w[0] == "_" else "")
+        + re.escape(w)
+        + (r"\b" if w[-1].isalnum() or w[-1] == "_" else "")
+        for w in sorted(set(words), key=lambda w: (-len(w), w))
+    ]
+    return re.compile("|".join(parts), re.IGNORECASE)
+
+
 def public_names(history: History, names: Mapping[str, str | None] | None) -> dict[str, str]:
     """Service -> the name shown on the page.
 
@@ -148,7 +218,7 @@ def public_names(history: History, names: Mapping[str, str | None] | None) -> di
     without one, every service of a production incident is shown under its own name.
     """
     if names is not None:
-        return {service: public for service, public in names.items() if public}
+        return {service: public for service, public in names.items() if public and public.strip()}
     seen: dict[str, str] = {}
     for timeline in history.incidents.values():
         for _, state in timeline.states:
@@ -163,16 +233,17 @@ def build_status(
     *,
     title: str,
     url: str = "",
-    names: Mapping[str, str | None] | None = None,
+    seen: Visibility | None = None,
 ) -> StatusPage:
     """The status page as of ``report.as_of`` from the incidents of ``report``."""
     as_of = report.as_of
-    shown = public_names(history, names)
+    seen = seen or Visibility()
+    shown = {s: seen.scrub(name) for s, name in public_names(history, seen.names).items()}
     first_day = as_of.astimezone(UTC).date() - timedelta(days=HISTORY_DAYS - 1)
     start = datetime(first_day.year, first_day.month, first_day.day, tzinfo=UTC)
     incidents: list[PublicIncident] = []
     for figures in report.incidents:
-        public = _public_incident(history, figures, as_of, shown)
+        public = _public_incident(history, figures, as_of, shown, seen)
         if public is None:
             continue
         if public.open or (public.resolved_at is not None and public.resolved_at >= start):
@@ -184,7 +255,11 @@ def build_status(
 
 
 def _public_incident(
-    history: History, figures: IncidentFigures, as_of: datetime, shown: Mapping[str, str]
+    history: History,
+    figures: IncidentFigures,
+    as_of: datetime,
+    shown: Mapping[str, str],
+    seen: Visibility,
 ) -> PublicIncident | None:
     if figures.status == "cancelled":
         return None  # a duplicate or a false alarm is not news to customers
@@ -192,6 +267,8 @@ def _public_incident(
     if not life:
         return None
     state = life[-1][1]
+    if not seen.shows(state.customer):
+        return None  # the customer's incidents stay off the page
     components = tuple(dict.fromkeys(shown[s] for s in state.services if s in shown))
     if not components:
         return None  # only services that are not on the page
@@ -213,7 +290,7 @@ def _public_incident(
         if phase.status == "mitigated" and IMPACT_ORDER.index(impact) > 1:
             impact = "minor"
         spans.append(Span(phase.at, end, impact))
-    updates = _updates(figures.id, state, story.plain_phases)
+    updates = _updates(figures.id, state, story.plain_phases, seen.scrub)
     status = PUBLIC_STATUS.get(state.status, "resolved")
     instants = [figures.opened_at, *(s.start for s in spans), *(u.at for u in updates)]
     if resolved_at is not None:
@@ -237,9 +314,14 @@ def _worst(spans: Sequence[Span]) -> str:
     return max((s.impact for s in spans), key=IMPACT_ORDER.index, default="none")
 
 
-def _updates(incident_id: str, state: IncidentState, phases: Sequence[Phase]) -> list[PublicUpdate]:
+def _updates(
+    incident_id: str,
+    state: IncidentState,
+    phases: Sequence[Phase],
+    scrub: Callable[[str], str],
+) -> list[PublicUpdate]:
     """The customer updates of the current version, each with the status in force when it
-    was written (the phase of the incident at its ``at``)."""
+    was written (the phase of the incident at its ``at``), customers' names taken out."""
 
     def status_at(at: datetime) -> str:
         current = phases[0].status if phases else "open"
@@ -250,7 +332,7 @@ def _updates(incident_id: str, state: IncidentState, phases: Sequence[Phase]) ->
         return PUBLIC_STATUS.get(current, "resolved")
 
     return [
-        PublicUpdate(f"{incident_id}-u{n}", u.at, status_at(u.at), u.text)
+        PublicUpdate(f"{incident_id}-u{n}", u.at, status_at(u.at), scrub(u.text))
         for n, u in enumerate(sorted(state.customer_updates, key=lambda u: u.at), start=1)
     ]
 
