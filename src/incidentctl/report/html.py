@@ -16,9 +16,11 @@ from incidentctl.site.timeline import CommitLink
 def as_html(report: Report, history: History | None = None, link: CommitLink | None = None) -> str:
     from incidentctl.site.dashboard import commit_link, context, incident_view
     from incidentctl.site.render import render
+    from incidentctl.sla.engine import rca_index
 
     link = link or commit_link(None, None)
-    views = [incident_view(history, f, report.as_of, link) for f in report.incidents]
+    rcas = rca_index(history) if history is not None else None
+    views = [incident_view(history, f, report.as_of, link, rcas) for f in report.incidents]
     return render(
         "dashboard.html.j2",
         **context(report, link, lambda incident: f"#{incident}", views=views, nav=[]),

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from incidentctl.history.model import History, IncidentState, Stamp
+from incidentctl.history.model import History, IncidentState, RcaState, Stamp
 from incidentctl.model import RCA
 from incidentctl.model.incident import INTERNAL_SOURCES
 from incidentctl.sla.clock import DELETED
@@ -24,10 +24,14 @@ from incidentctl.sla.engine import (
     evaluate_incident,
     known_versions,
     present,
+    rca_index,
     rca_states_for,
     tell,
 )
 from incidentctl.sla.story import Story, StoryPhase
+
+# incident -> the versions of the RCA that covers it (``rca_index``)
+RcaIndex = dict[str, list[tuple[Stamp, RcaState | None]]]
 
 DETECTION_GOAL = 0.9
 TIMES = ("acknowledge", "mitigate", "resolve", "detect")  # MTTA, MTTM, MTTR, MTTD
@@ -224,8 +228,17 @@ def build_report(
     ``rcas`` are the RCA documents of the reported commit, by file id; their actions
     are the only figures not in the replay's compact states.
     """
-    board = evaluate(history, as_of)
+    ids = None
+    if customer is not None:  # judge the customer's incidents only
+        ids = [
+            i
+            for i, timeline in history.incidents.items()
+            if (life := present(known_versions(timeline.states, as_of)))
+            and life[-1][1].customer == customer
+        ]
+    board = evaluate(history, as_of, ids)
     results = {r.id: r for r in board.incidents}
+    index = rca_index(history)  # once, not once per incident's story
     chosen: list[IncidentFigures] = []
     excluded = 0
     for incident_id in sorted(history.incidents):
@@ -236,7 +249,9 @@ def build_report(
         state = life[-1][1]
         if customer is not None and state.customer != customer:
             continue
-        figures = _figures(history, incident_id, versions, results.get(incident_id), as_of)
+        figures = _figures(
+            history, incident_id, versions, results.get(incident_id), as_of, index
+        )
         day = figures.opened_at.date()
         if (since is not None and day < since) or (until is not None and day > until):
             continue
@@ -315,10 +330,11 @@ def _figures(
     versions: list[tuple[Stamp, IncidentState | None]],
     result: IncidentResult | None,
     as_of: datetime,
+    rcas: RcaIndex | None = None,
 ) -> IncidentFigures:
     life = present(versions)
     state = life[-1][1]
-    story = incident_story(history, incident_id, as_of)
+    story = incident_story(history, incident_id, as_of, rcas)
     opened = story.opened.at if story is not None else life[0][0].landed_at
     times: dict[str, float | None] = dict.fromkeys(TIMES)
     missing: set[str] = set()
@@ -367,10 +383,12 @@ def _established(story: Story, entry: StoryPhase, milestone: str) -> bool:
     return evidence.commit != story.first_stamp.sha
 
 
-def incident_story(history: History, incident_id: str, as_of: datetime) -> Story | None:
+def incident_story(
+    history: History, incident_id: str, as_of: datetime, rcas: RcaIndex | None = None
+) -> Story | None:
     """The story the SLA engine tells of the incident (in the landed clock when no policy
-    ever applied to it)."""
-    told = tell(history, incident_id, as_of)
+    ever applied to it). ``rcas``: ``rca_index(history)``, when the caller tells many."""
+    told = tell(history, incident_id, as_of, rcas=rcas)
     return told.story if told is not None else None
 
 

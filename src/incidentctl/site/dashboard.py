@@ -19,6 +19,7 @@ from incidentctl.report.metrics import (
     TIME_LABELS,
     TIMES,
     IncidentFigures,
+    RcaIndex,
     Report,
     Stat,
     incident_story,
@@ -181,15 +182,20 @@ class IncidentView:
 
 
 def incident_view(
-    history: History | None, f: IncidentFigures, as_of: datetime, link: CommitLink
+    history: History | None,
+    f: IncidentFigures,
+    as_of: datetime,
+    link: CommitLink,
+    rcas: RcaIndex | None = None,
 ) -> IncidentView:
+    """``rcas``: ``rca_index(history)``, computed once by a caller that shows many."""
     metrics = [m for m in (f.result.metrics if f.result else []) if m.state != "not_applicable"]
     live = [m for m in metrics if m.state in LIVE]
     done = [m for m in metrics if m.state not in LIVE]
     svg = None
     if history is not None and f.id in history.incidents:
         life = present(known_versions(history.incidents[f.id].states, as_of))
-        story = incident_story(history, f.id, as_of) if life else None
+        story = incident_story(history, f.id, as_of, rcas) if life else None
         if story is not None:
             svg = timeline_svg(story, f.result, as_of, link)
     return IncidentView(f, svg, live, done)

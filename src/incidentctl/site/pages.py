@@ -19,6 +19,7 @@ from incidentctl.site.feeds import (
 from incidentctl.site.render import render
 from incidentctl.site.status import StatusPage, Visibility, build_status, slug
 from incidentctl.site.timeline import CommitLink
+from incidentctl.sla.engine import rca_index
 
 
 def status_files(page: StatusPage) -> dict[str, str]:
@@ -75,8 +76,9 @@ def full_site(
         "dashboard.html.j2",
         **context(report, link, lambda i: f"incidents/{i}.html", views=[], nav=nav),
     )
+    rcas = rca_index(history)
     for f in report.incidents:
-        view = incident_view(history, f, report.as_of, link)
+        view = incident_view(history, f, report.as_of, link, rcas)
         files[f"incidents/{f.id}.html"] = render(
             "incident.html.j2", **incident_context(view, link, report.as_of)
         )

@@ -20,9 +20,9 @@ from datetime import UTC, date, datetime, timedelta
 
 from incidentctl.history.model import History, IncidentState
 from incidentctl.model import Customer, Service
-from incidentctl.report.metrics import IncidentFigures, Report, incident_story
+from incidentctl.report.metrics import IncidentFigures, RcaIndex, Report, incident_story
 from incidentctl.sla.clock import Phase
-from incidentctl.sla.engine import ENDED, known_versions, present
+from incidentctl.sla.engine import ENDED, known_versions, present, rca_index
 
 HISTORY_DAYS = 90
 
@@ -242,8 +242,9 @@ def build_status(
     first_day = as_of.astimezone(UTC).date() - timedelta(days=HISTORY_DAYS - 1)
     start = datetime(first_day.year, first_day.month, first_day.day, tzinfo=UTC)
     incidents: list[PublicIncident] = []
+    rcas = rca_index(history)
     for figures in report.incidents:
-        public = _public_incident(history, figures, as_of, shown, seen)
+        public = _public_incident(history, figures, as_of, shown, seen, rcas)
         if public is None:
             continue
         if public.open or (public.resolved_at is not None and public.resolved_at >= start):
@@ -260,6 +261,7 @@ def _public_incident(
     as_of: datetime,
     shown: Mapping[str, str],
     seen: Visibility,
+    rcas: RcaIndex,
 ) -> PublicIncident | None:
     if figures.status == "cancelled":
         return None  # a duplicate or a false alarm is not news to customers
@@ -272,7 +274,7 @@ def _public_incident(
     components = tuple(dict.fromkeys(shown[s] for s in state.services if s in shown))
     if not components:
         return None  # only services that are not on the page
-    story = incident_story(history, figures.id, as_of)
+    story = incident_story(history, figures.id, as_of, rcas)
     if story is None:
         return None
     spans: list[Span] = []
