@@ -434,3 +434,59 @@ def test_durations_on_pages_keep_their_two_largest_units() -> None:
     assert duration_text(45) == "45s"
     assert duration_text(0) == "0s"
     assert duration_text(None) == "-"
+
+
+def test_every_page_shows_times_in_the_display_zone_and_machines_read_utc(
+    run_cli: RunCli, repo: Repo, tmp_path: Path
+) -> None:
+    out = tmp_path / "site"
+    result = run_cli(["-C", repo.path, "--tz", "Europe/Berlin", "site", "build", "--at", AT,
+                      "--out", out])  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    pages = {
+        name: text for name, text in every_file(out).items() if name.endswith(".html")
+    }
+    assert {"index.html", "status/index.html", "incidents/INC-2026-0001.html",
+            "customers/canary-customer-acme.html"} <= set(pages)  # fmt: skip
+    for name, text in pages.items():
+        assert "Times are in Europe/Berlin." in text, name
+        # as of 12:00 UTC = 14:00 in Berlin in April (summer time)
+        assert 'datetime="2026-04-05T12:00:00Z">2026-04-05 14:00 CEST</time>' in text, name
+        assert "T12:00:00Z</time>" not in text, name
+    # U2 at 10:40 UTC on the status page; the SEV3 of March in winter time
+    status = pages["status/index.html"]
+    assert '<time datetime="2026-04-05T10:40:00Z">2026-04-05 12:40 CEST</time>' in status
+    assert '<time datetime="2026-03-10T09:00:00Z">2026-03-10 10:00 CET</time>' in status
+    # the timeline and the changes of an incident's page, and a declared instant in text
+    incident = pages["incidents/INC-2026-0001.html"]
+    assert "status open from 2026-04-05 12:00 CEST" in incident
+    assert '<tr><td><time datetime="2026-04-05T10:06:00Z">2026-04-05 12:06 CEST</time>' in (
+        incident
+    )
+    # machine-readable outputs stay in UTC
+    summary = json.loads(every_file(out)["status/api/v2/summary.json"])
+    assert summary["page"]["time_zone"] == "Etc/UTC"
+    assert summary["incidents"][0]["created_at"] == "2026-04-05T10:00:00Z"
+    assert "<updated>2026-04-05T10:40:00Z</updated>" in every_file(out)["status/history.atom"]
+
+
+def test_the_configured_zone_reaches_the_one_file_report(
+    run_cli: RunCli, repo: Repo, tmp_path: Path
+) -> None:
+    (repo.path / "incidentctl.yaml").write_text(
+        "apiVersion: incidentctl/v1\nkind: Config\ntimezone: America/New_York\n", encoding="utf-8"
+    )
+    result = run_cli(["-C", repo.path, "report", "--at", AT, "--format", "html"])
+    assert result.exit_code == 0, result.stderr
+    assert "Times are in America/New_York." in result.stdout
+    assert '<time id="as-of" datetime="2026-04-05T12:00:00Z">2026-04-05 08:00 EDT</time>' in (
+        result.stdout
+    )
+    # the environment overrides the file, and --tz both
+    env = {"INCIDENTCTL_TIMEZONE": "Asia/Kolkata"}
+    result = run_cli(["-C", repo.path, "report", "--at", AT, "--format", "html"], env=env)
+    assert "2026-04-05 17:30 IST</time>" in result.stdout
+    result = run_cli(
+        ["-C", repo.path, "--tz", "UTC", "report", "--at", AT, "--format", "html"], env=env
+    )
+    assert "Times are in UTC." in result.stdout and "2026-04-05 12:00 UTC</time>" in result.stdout

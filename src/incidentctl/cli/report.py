@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from incidentctl.cli.main import DAY, TIMESTAMP, branch_option, now_or
+from incidentctl.cli.main import DAY, TIMESTAMP, branch_option, display_zone, now_or
 from incidentctl.cli.progress import Progress
 
 FORMATS = ("table", "markdown", "json", "csv", "html")
@@ -80,7 +80,7 @@ def command(
     if fmt == "html":
         from incidentctl.cli.site import forge_link
 
-        text = as_html(report, history, forge_link())
+        text = as_html(report, history, forge_link(), display_zone())
     else:
         text = RENDERER_BY_NAME[fmt](report)
     if out is None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from incidentctl.cli.main import TIMESTAMP, branch_option, now_or, settings
+from incidentctl.cli.main import TIMESTAMP, branch_option, display_zone, now_or, settings
 from incidentctl.cli.progress import Progress
 
 if TYPE_CHECKING:
@@ -107,8 +107,10 @@ def build(
         history = replay(root, ref, progress=progress)
     now = now_or(as_of)
     seen = catalogue(root, history)
+    zone = display_zone()
     if public:
-        site = public_site(history, build_report(history, now), title=title, url=url, seen=seen)
+        report = build_report(history, now)
+        site = public_site(history, report, title=title, url=url, seen=seen, zone=zone)
     else:
         rcas = rcas_at(root, history.head)
         site = full_site(
@@ -119,6 +121,7 @@ def build(
             seen=seen,
             link=forge_link(),
             customer_report=lambda c: build_report(history, now, rcas, customer=c),
+            zone=zone,
         )
     write_site(site, out)
     click.echo(f"wrote {len(site.files)} files to {out}", err=True)

@@ -249,9 +249,7 @@ def build_report(
         state = life[-1][1]
         if customer is not None and state.customer != customer:
             continue
-        figures = _figures(
-            history, incident_id, versions, results.get(incident_id), as_of, index
-        )
+        figures = _figures(history, incident_id, versions, results.get(incident_id), as_of, index)
         day = figures.opened_at.date()
         if (since is not None and day < since) or (until is not None and day > until):
             continue

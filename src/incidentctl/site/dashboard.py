@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from markupsafe import Markup
@@ -187,6 +187,7 @@ def incident_view(
     as_of: datetime,
     link: CommitLink,
     rcas: RcaIndex | None = None,
+    zone: tzinfo | None = None,
 ) -> IncidentView:
     """``rcas``: ``rca_index(history)``, computed once by a caller that shows many."""
     metrics = [m for m in (f.result.metrics if f.result else []) if m.state != "not_applicable"]
@@ -197,14 +198,17 @@ def incident_view(
         life = present(known_versions(history.incidents[f.id].states, as_of))
         story = incident_story(history, f.id, as_of, rcas) if life else None
         if story is not None:
-            svg = timeline_svg(story, f.result, as_of, link)
+            svg = timeline_svg(story, f.result, as_of, link, zone)
     return IncidentView(f, svg, live, done)
 
 
-def incident_context(view: IncidentView, link: CommitLink, as_of: datetime) -> dict[str, Any]:
+def incident_context(
+    view: IncidentView, link: CommitLink, as_of: datetime, zone: tzinfo | None = None
+) -> dict[str, Any]:
     """What an incident's page needs: its view, and the helpers of the templates."""
     return {
         "view": view,
+        "zone": zone,
         "as_of": as_of,
         "link": link,
         "tone": TONE,
@@ -217,10 +221,13 @@ def context(
     report: Report,
     link: CommitLink,
     href: Callable[[str], str],
+    zone: tzinfo | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
+    """What the dashboard and the customer views need; times shown in ``zone``."""
     return {
         "report": report,
+        "zone": zone,
         "cards": cards(report),
         "charts": time_charts(report),
         "attainment": attainment_chart(report),

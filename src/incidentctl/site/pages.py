@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import tzinfo
 
 from incidentctl.history.model import History
 from incidentctl.report.metrics import Report
@@ -22,12 +23,14 @@ from incidentctl.site.timeline import CommitLink
 from incidentctl.sla.engine import rca_index
 
 
-def status_files(page: StatusPage) -> dict[str, str]:
-    """The public part: nothing in it comes from outside ``page``."""
+def status_files(page: StatusPage, zone: tzinfo | None = None) -> dict[str, str]:
+    """The public part: nothing in it comes from outside ``page`` (the page shows its
+    times in ``zone``; the feed and the JSON say UTC)."""
     return {
         "index.html": render(
             "status.html.j2",
             page=page,
+            zone=zone,
             feed=FEED_PATH,
             summary=SUMMARY_PATH,
             incidents=INCIDENTS_PATH,
@@ -45,8 +48,10 @@ def public_site(
     title: str,
     url: str = "",
     seen: Visibility | None = None,
+    zone: tzinfo | None = None,
 ) -> Site:
-    return Site(status_files(build_status(history, report, title=title, url=url, seen=seen)))
+    page = build_status(history, report, title=title, url=url, seen=seen)
+    return Site(status_files(page, zone))
 
 
 def full_site(
@@ -58,6 +63,7 @@ def full_site(
     seen: Visibility | None = None,
     link: CommitLink | None = None,
     customer_report: Callable[[str], Report] | None = None,
+    zone: tzinfo | None = None,
 ) -> Site:
     """The internal site: the dashboard, a page per incident, a view per customer, and
     the public part under ``status/``. ``customer_report`` gives one customer's report."""
@@ -65,7 +71,7 @@ def full_site(
     files = {
         f"status/{name}": text
         for name, text in status_files(
-            build_status(history, report, title=title, url=url, seen=seen)
+            build_status(history, report, title=title, url=url, seen=seen), zone
         ).items()
     }
     customers = sorted({f.customer for f in report.incidents if f.customer})
@@ -74,19 +80,20 @@ def full_site(
     nav += [(f"Customer: {c}", f"customers/{slugs[c]}.html") for c in customers]
     files["index.html"] = render(
         "dashboard.html.j2",
-        **context(report, link, lambda i: f"incidents/{i}.html", views=[], nav=nav),
+        **context(report, link, lambda i: f"incidents/{i}.html", zone, views=[], nav=nav),
     )
     rcas = rca_index(history)
     for f in report.incidents:
-        view = incident_view(history, f, report.as_of, link, rcas)
+        view = incident_view(history, f, report.as_of, link, rcas, zone)
         files[f"incidents/{f.id}.html"] = render(
-            "incident.html.j2", **incident_context(view, link, report.as_of)
+            "incident.html.j2", **incident_context(view, link, report.as_of, zone)
         )
     for customer in customers:
         theirs = customer_report(customer) if customer_report else None
         if theirs is not None:
             files[f"customers/{slugs[customer]}.html"] = render(
-                "customer.html.j2", **context(theirs, commit_link(None, None), lambda i: f"#{i}")
+                "customer.html.j2",
+                **context(theirs, commit_link(None, None), lambda i: f"#{i}", zone),
             )
     return Site(files)
 

@@ -9,11 +9,12 @@ from the opening (or the earliest mark) to the last mark or the report's instant
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from markupsafe import Markup, escape
 
 from incidentctl.model.types import iso
+from incidentctl.site.render import local
 from incidentctl.sla.engine import IncidentResult, MetricResult
 from incidentctl.sla.story import Evidence, Story
 
@@ -29,8 +30,17 @@ CommitLink = Callable[[str | None], str | None]
 
 
 def timeline_svg(
-    story: Story, result: IncidentResult | None, as_of: datetime, link: CommitLink
+    story: Story,
+    result: IncidentResult | None,
+    as_of: datetime,
+    link: CommitLink,
+    zone: tzinfo | None = None,
 ) -> Markup:
+    """The SVG; instants are written in ``zone`` (``data-at`` attributes in UTC)."""
+
+    def shown(at: datetime | None) -> str:
+        return local(at, zone)
+
     metrics = [m for m in (result.metrics if result else []) if m.state in SHOWN and m.cycles]
     instants = [story.opened.at, *(p.evidence.at for p in story.phases)]
     instants += [u.at for u in story.updates]
@@ -54,9 +64,9 @@ def timeline_svg(
         f'<svg class="timeline" role="group" aria-labelledby="tl-{escape(story.id)}" '
         f'viewBox="0 0 {WIDTH} {height}" xmlns="http://www.w3.org/2000/svg">',
         f'<title id="tl-{escape(story.id)}">Timeline of {escape(story.id)} from '
-        f"{iso(start)} to {iso(end)}</title>",
-        f'<text x="{LEFT}" y="14" class="tick">{iso(start)}</text>',
-        f'<text x="{WIDTH - RIGHT}" y="14" class="tick" text-anchor="end">{iso(end)}</text>',
+        f"{shown(start)} to {shown(end)}</title>",
+        f'<text x="{LEFT}" y="14" class="tick">{shown(start)}</text>',
+        f'<text x="{WIDTH - RIGHT}" y="14" class="tick" text-anchor="end">{shown(end)}</text>',
     ]
 
     def lane_label(row: int, text: str) -> None:
@@ -94,7 +104,7 @@ def timeline_svg(
                 end,
             )
             x0, x1 = x(entry.phase.at), x(nxt)
-            title = f"{name} {value} from {iso(entry.phase.at)}{why(entry.evidence)}"
+            title = f"{name} {value} from {shown(entry.phase.at)}{why(entry.evidence)}"
             out.append(
                 linked(
                     entry.evidence,
@@ -120,13 +130,13 @@ def timeline_svg(
                 u,
                 f'<g class="update" data-at="{iso(u.at)}"><line x1="{x(u.at)}" y1="{y + 4}" '
                 f'x2="{x(u.at)}" y2="{y + LANE - 4}" stroke-width="3"/>'
-                f"<title>customer update at {iso(u.at)}{escape(why(u))}</title></g>",
+                f"<title>customer update at {shown(u.at)}{escape(why(u))}</title></g>",
             )
         )
     # one lane per SLA clock
     for row, m in enumerate(metrics, start=3):
         lane_label(row, m.metric)
-        out.append(_clock(m, row, x, end, linked, why))
+        out.append(_clock(m, row, x, end, linked, why, shown))
     out.append("</svg>")
     return Markup("".join(out))
 
@@ -138,6 +148,7 @@ def _clock(
     end: datetime,
     linked: Callable[[Evidence | None, str], str],
     why: Callable[[Evidence | None], str],
+    shown: Callable[[datetime | None], str],
 ) -> str:
     y = TOP + row * LANE + 8
     parts = [f'<g class="clock" data-metric="{escape(m.metric)}" data-state="{m.state}">']
@@ -153,22 +164,22 @@ def _clock(
         parts.append(
             f'<rect class="span {tone}" data-state="{c.state}" x="{x(c.started_at)}" y="{y}" '
             f'width="{max(x(stop) - x(c.started_at), 2):.1f}" height="{LANE - 16}">'
-            f"<title>{escape(m.metric)} {c.state}: from {iso(c.started_at)}"
-            f"{' to ' + (iso(c.stopped_at) or '') if c.stopped_at else ', still running'}"
+            f"<title>{escape(m.metric)} {c.state}: from {shown(c.started_at)}"
+            f"{' to ' + shown(c.stopped_at) if c.stopped_at else ', still running'}"
             "</title></rect>"
         )
         if c.due_at is not None and c.stopped_at is None:
             parts.append(
                 f'<line class="due" x1="{x(c.due_at)}" y1="{y - 5}" x2="{x(c.due_at)}" '
                 f'y2="{y + LANE - 11}" stroke-dasharray="3 2"><title>{escape(m.metric)} due '
-                f"{iso(c.due_at)}</title></line>"
+                f"{shown(c.due_at)}</title></line>"
             )
         if c.breached_at is not None:
             bx = x(c.breached_at)
             parts.append(
                 f'<path class="breach" d="M{bx - 5} {y - 4}L{bx + 5} {y + LANE - 12}'
                 f'M{bx + 5} {y - 4}L{bx - 5} {y + LANE - 12}" stroke-width="2">'
-                f"<title>{escape(m.metric)} breached at {iso(c.breached_at)}</title></path>"
+                f"<title>{escape(m.metric)} breached at {shown(c.breached_at)}</title></path>"
             )
     for a, b, evidence in pauses:
         stop = b or end
@@ -176,7 +187,7 @@ def _clock(
             linked(
                 evidence,
                 f'<rect class="span pause" x="{x(a)}" y="{y}" width="{max(x(stop) - x(a), 2):.1f}" '
-                f'height="{LANE - 16}"><title>{escape(m.metric)} paused from {iso(a)}'
+                f'height="{LANE - 16}"><title>{escape(m.metric)} paused from {shown(a)}'
                 f"{escape(why(evidence))}</title></rect>",
             )
         )
@@ -188,7 +199,7 @@ def _clock(
                     mark.evidence,
                     f'<circle class="mark" data-event="{mark.event}" cx="{mx}" '
                     f'cy="{y + (LANE - 16) / 2}" r="4"><title>{escape(m.metric)} clock '
-                    f"{mark.event} at {iso(mark.evidence.at)}{escape(why(mark.evidence))}"
+                    f"{mark.event} at {shown(mark.evidence.at)}{escape(why(mark.evidence))}"
                     "</title></circle>",
                 )
             )

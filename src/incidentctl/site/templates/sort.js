@@ -16,7 +16,11 @@ document.querySelectorAll("table.sortable").forEach(function (table) {
       var rows = Array.prototype.slice.call(body.rows);
       function key(row) {
         var cell = row.cells[column];
-        var value = cell ? (cell.getAttribute("data-sort") || cell.textContent.trim()) : "";
+        var time = cell ? cell.querySelector("time[datetime]") : null;
+        var text = cell ? cell.textContent.trim() : "";
+        // a time alone in its cell sorts by its instant, whatever zone it is shown in
+        var value = cell ? (cell.getAttribute("data-sort") ||
+          (time && time.textContent.trim() === text ? time.getAttribute("datetime") : text)) : "";
         if (value === "" || value === "-") return null;  // no value: always last
         return /^-?\d+(\.\d+)?%?$/.test(value) ? parseFloat(value) : value;
       }
