@@ -443,9 +443,7 @@ def test_every_page_shows_times_in_the_display_zone_and_machines_read_utc(
     result = run_cli(["-C", repo.path, "--tz", "Europe/Berlin", "site", "build", "--at", AT,
                       "--out", out])  # fmt: skip
     assert result.exit_code == 0, result.stderr
-    pages = {
-        name: text for name, text in every_file(out).items() if name.endswith(".html")
-    }
+    pages = {name: text for name, text in every_file(out).items() if name.endswith(".html")}
     assert {"index.html", "status/index.html", "incidents/INC-2026-0001.html",
             "customers/canary-customer-acme.html"} <= set(pages)  # fmt: skip
     for name, text in pages.items():

@@ -70,12 +70,7 @@ class Figure:
 
 
 def stat_detail(stat: Stat) -> str:
-    parts = [f"median {duration_text(stat.median)}"]
-    p90 = getattr(stat, "p90", None)
-    if p90 is not None or hasattr(stat, "p90"):
-        parts.append(f"p90 {duration_text(p90)}")
-    parts.append(f"n={stat.count}")
-    return " · ".join(parts)
+    return f"median {duration_text(stat.median)} · p90 {duration_text(stat.p90)} · n={stat.count}"
 
 
 def cards(report: Report) -> list[Figure]:
@@ -108,13 +103,15 @@ def time_charts(report: Report) -> list[BarChart]:
             for group, stats in report.by_severity.items()
             if (value := stats[name].mean) is not None
         ]
+        spread = {g: (s[name].median, s[name].p90) for g, s in report.by_severity.items()}
         if points:
             charts.append(
                 bar_chart(
                     f"chart-{label.lower()}-severity",
-                    f"{label} mean by severity",
+                    f"{label} by severity: mean, median and p90",
                     points,
                     duration_text,
+                    spread=spread,
                 )
             )
     for name in ("acknowledge", "resolve"):
@@ -124,13 +121,16 @@ def time_charts(report: Report) -> list[BarChart]:
             for month, stats in report.by_month.items()
             if (value := stats[name].mean) is not None
         ]
+        spread = {m: (s[name].median, s[name].p90) for m, s in report.by_month.items()}
         if points:
             charts.append(
                 bar_chart(
                     f"chart-{label.lower()}-month",
-                    f"{label} mean by month of opening",
+                    f"{label} by month of opening: mean, median and p90",
                     points,
                     duration_text,
+                    spread=spread,
+                    wide=True,
                 )
             )
     return charts

@@ -12,7 +12,7 @@ context, UTC without one), each naming its zone, inside a ``<time>`` whose
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
 from functools import cache
 from typing import Any
 
@@ -20,6 +20,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from incidentctl.model.types import iso
+from incidentctl.when import shown
 
 
 @cache
@@ -48,12 +49,8 @@ def zone_name(zone: tzinfo | None) -> str:
 
 def local(at: datetime | None, zone: tzinfo | None = None) -> str:
     """An instant as read in ``zone``, the zone named: ``2026-03-12 15:06 CET``
-    (seconds only when there are some)."""
-    if at is None:
-        return "-"
-    there = at.astimezone(zone or UTC)
-    text = there.strftime("%Y-%m-%d %H:%M:%S" if there.second else "%Y-%m-%d %H:%M")
-    return f"{text} {there.tzname() or zone_name(zone)}"
+    (seconds only when there are some), as every text of the tool shows it."""
+    return "-" if at is None else shown(at, zone)
 
 
 def when(at: datetime | None, zone: tzinfo | None = None) -> Markup:
