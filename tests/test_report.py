@@ -370,6 +370,9 @@ def test_commits_link_to_the_forge_when_it_is_known(
     assert result.exit_code == 0, result.stderr
     link = f'<a href="https://github.example.com/acme/incidents/commit/{repo.shas[2]}">'
     assert link in result.stdout  # A's acknowledgement, in its changes and its timeline
+    # and the incident's file, as of its last version
+    last = repo.git("log", "-1", "--format=%H", "main", "--", A).strip()
+    assert f'<a href="https://github.example.com/acme/incidents/blob/{last}/{A}">' in result.stdout
 
 
 def test_text_from_documents_is_escaped_in_the_dashboard(

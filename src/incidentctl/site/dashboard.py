@@ -179,6 +179,8 @@ class IncidentView:
     timeline: Markup | None
     live: list[Any]
     done: list[Any]
+    file: str | None = None  # the incident's file, as of the view
+    file_url: str | None = None  # its page on the forge at the commit of that version
 
 
 def incident_view(
@@ -199,7 +201,25 @@ def incident_view(
         story = incident_story(history, f.id, as_of, rcas) if life else None
         if story is not None:
             svg = timeline_svg(story, f.result, as_of, link, zone)
-    return IncidentView(f, svg, live, done)
+    file, url = _file(history, f.id, as_of, link) if history is not None else (None, None)
+    return IncidentView(f, svg, live, done, file, url)
+
+
+def _file(
+    history: History, incident_id: str, as_of: datetime, link: CommitLink
+) -> tuple[str | None, str | None]:
+    """The incident's file as of ``as_of`` and its page on the forge: the commit's address
+    with ``/commit/SHA`` turned into ``/blob/SHA/PATH``, as GitHub names it."""
+    timeline = history.incidents.get(incident_id)
+    versions = [v for v in (timeline.versions if timeline else []) if v.stamp.landed_at <= as_of]
+    if not versions or versions[-1].blob is None:
+        return None, None
+    last = versions[-1]
+    commit = link(last.stamp.sha)
+    marker = f"/commit/{last.stamp.sha}"
+    if commit is None or not commit.endswith(marker):
+        return last.path, None
+    return last.path, f"{commit[: -len(marker)]}/blob/{last.stamp.sha}/{last.path}"
 
 
 def incident_context(
