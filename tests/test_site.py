@@ -488,3 +488,14 @@ def test_the_configured_zone_reaches_the_one_file_report(
         ["-C", repo.path, "--tz", "UTC", "report", "--at", AT, "--format", "html"], env=env
     )
     assert "Times are in UTC." in result.stdout and "2026-04-05 12:00 UTC</time>" in result.stdout
+
+
+def test_cards_name_the_median_and_p90_beside_the_mean() -> None:
+    from incidentctl.report.metrics import Stat
+    from incidentctl.site.dashboard import stat_detail
+
+    # nearest rank: of ten values, the ninth is the p90
+    assert stat_detail(Stat.of([60.0 * n for n in range(1, 11)])) == (
+        "median 5m30s · p90 9m · n=10"
+    )
+    assert stat_detail(Stat.of([])) == "n=0"

@@ -70,6 +70,8 @@ class Figure:
 
 
 def stat_detail(stat: Stat) -> str:
+    if not stat.count:
+        return "n=0"
     return f"median {duration_text(stat.median)} · p90 {duration_text(stat.p90)} · n={stat.count}"
 
 
