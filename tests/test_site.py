@@ -499,3 +499,22 @@ def test_cards_name_the_median_and_p90_beside_the_mean() -> None:
         "median 5m30s · p90 9m · n=10"
     )
     assert stat_detail(Stat.of([])) == "n=0"
+
+
+def test_customers_names_go_in_any_case_and_contacts_names_as_written() -> None:
+    from incidentctl.model import Customer
+    from incidentctl.site.status import visibility
+
+    acme = Customer.model_validate({
+        "apiVersion": "incidentctl/v1", "kind": "Customer", "name": "acme",
+        "display_name": "Acme Bank (EU)", "status_page": "public",
+        "contacts": [{"name": "Operations", "email": "ops@acme.example"}],
+    })  # fmt: skip
+    seen = visibility(None, {"acme": acme})
+    assert seen.shows("acme") and not seen.shows("globex") and seen.shows(None)
+    assert seen.scrub(
+        "ACME BANK (eu) and acme: Operations (OPS@acme.example) keep our operations going; "
+        "acmelike words stay."
+    ) == "[customer] and [customer]: [customer] ([customer]) keep our operations going; " + (
+        "acmelike words stay."
+    )

@@ -156,21 +156,26 @@ class Visibility:
     Service document, and then every service of a production incident is shown under
     its own name. ``shown_customers``: the customers whose incidents are shown; None
     when there is no Customer document, and then every incident is. ``withheld``:
-    customer names and contacts that are never printed, even in a customer update.
+    customer names and contacts' addresses that are never printed, even in a customer
+    update, in any case; ``withheld_as_written``: contacts' names, never printed as
+    written (a contact named "Operations" leaves "our operations team" alone).
     """
 
     names: Mapping[str, str | None] | None = None
     shown_customers: frozenset[str] | None = None
     withheld: tuple[str, ...] = ()
+    withheld_as_written: tuple[str, ...] = ()
 
     def shows(self, customer: str | None) -> bool:
         return customer is None or self.shown_customers is None or customer in self.shown_customers
 
     def scrub(self, text: str) -> str:
-        """``text`` with every withheld name or contact replaced, in any case, as a word."""
-        if not self.withheld:
-            return text
-        return _pattern(self.withheld).sub(WITHHELD, text)
+        """``text`` with every withheld name or contact replaced as a whole word."""
+        if self.withheld:
+            text = _pattern(self.withheld, re.IGNORECASE).sub(WITHHELD, text)
+        if self.withheld_as_written:
+            text = _pattern(self.withheld_as_written).sub(WITHHELD, text)
+        return text
 
 
 def visibility(
@@ -181,12 +186,14 @@ def visibility(
     """The catalogue's word on the page: services by their ``public_name`` (a service
     without one is not shown), incidents of customers whose ``status_page`` is
     ``public`` (the default is private), and every customer's name, display name and
-    contacts withheld, as well as the customers named by the history's incidents."""
+    contacts withheld, as well as the customers named by the history's incidents.
+    A customer's name may be written in any case; a contact's name only as written."""
     withheld: set[str] = set()
+    as_written: set[str] = set()
     for customer in (customers or {}).values():
         withheld.update(n for n in (customer.name, customer.display_name) if n)
-        for contact in customer.contacts:
-            withheld.update(n for n in (contact.name, contact.email) if n)
+        withheld.update(contact.email for contact in customer.contacts)
+        as_written.update(contact.name for contact in customer.contacts if contact.name)
     if history is not None:
         for timeline in history.incidents.values():
             withheld.update(st.customer for _, st in timeline.states if st and st.customer)
@@ -196,10 +203,11 @@ def visibility(
         if customers
         else None,
         withheld=tuple(sorted(w for w in withheld if w.strip())),
+        withheld_as_written=tuple(sorted(w for w in as_written if w.strip())),
     )
 
 
-def _pattern(words: Sequence[str]) -> re.Pattern[str]:
+def _pattern(words: Sequence[str], flags: int = 0) -> re.Pattern[str]:
     # longest first, so that "Acme Bank" goes whole before "Acme"; a word boundary only
     # where the word begins or ends with a word character
     parts = [
@@ -208,7 +216,7 @@ def _pattern(words: Sequence[str]) -> re.Pattern[str]:
         + (r"\b" if w[-1].isalnum() or w[-1] == "_" else "")
         for w in sorted(set(words), key=lambda w: (-len(w), w))
     ]
-    return re.compile("|".join(parts), re.IGNORECASE)
+    return re.compile("|".join(parts), flags)
 
 
 def public_names(history: History, names: Mapping[str, str | None] | None) -> dict[str, str]:
