@@ -518,3 +518,20 @@ def test_customers_names_go_in_any_case_and_contacts_names_as_written() -> None:
     ) == "[customer] and [customer]: [customer] ([customer]) keep our operations going; " + (
         "acmelike words stay."
     )
+
+
+def test_the_90_days_are_days_of_the_display_zone(
+    run_cli: RunCli, repo: Repo, tmp_path: Path
+) -> None:
+    out = tmp_path / "public"
+    result = run_cli(["-C", repo.path, "--tz", "Pacific/Kiritimati", "site", "build", "--at", AT,
+                      "--out", out, "--public"])  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    page = (out / "index.html").read_text(encoding="utf-8")
+    # --at is 2026-04-06 02:00 at UTC+14: the 90 days end on the 6th there
+    assert 'data-day="2026-04-06"' in page and 'data-day="2026-01-07"' in page
+    assert 'data-day="2026-01-06"' not in page
+    # the SEV3 of 09:00-11:00 UTC on 10 March ran from 23:00 on the 10th to 01:00 on the 11th
+    assert 'data-day="2026-03-10" data-impact="minor"' in page
+    assert 'data-day="2026-03-11" data-impact="minor"' in page
+    assert 'data-day="2026-03-12" data-impact="none"' in page

@@ -50,7 +50,7 @@ def public_site(
     seen: Visibility | None = None,
     zone: tzinfo | None = None,
 ) -> Site:
-    page = build_status(history, report, title=title, url=url, seen=seen)
+    page = build_status(history, report, title=title, url=url, seen=seen, zone=zone)
     return Site(status_files(page, zone))
 
 
@@ -71,7 +71,7 @@ def full_site(
     files = {
         f"status/{name}": text
         for name, text in status_files(
-            build_status(history, report, title=title, url=url, seen=seen), zone
+            build_status(history, report, title=title, url=url, seen=seen, zone=zone), zone
         ).items()
     }
     customers = sorted({f.customer for f in report.incidents if f.customer})

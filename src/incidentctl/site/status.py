@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from incidentctl.history.model import History, IncidentState
 from incidentctl.model import Customer, Service
@@ -242,13 +242,16 @@ def build_status(
     title: str,
     url: str = "",
     seen: Visibility | None = None,
+    zone: tzinfo | None = None,
 ) -> StatusPage:
-    """The status page as of ``report.as_of`` from the incidents of ``report``."""
+    """The status page as of ``report.as_of`` from the incidents of ``report``; its days
+    are those of ``zone`` (UTC by default), the page's display zone."""
     as_of = report.as_of
     seen = seen or Visibility()
     shown = {s: seen.scrub(name) for s, name in public_names(history, seen.names).items()}
-    first_day = as_of.astimezone(UTC).date() - timedelta(days=HISTORY_DAYS - 1)
-    start = datetime(first_day.year, first_day.month, first_day.day, tzinfo=UTC)
+    zone = zone or UTC
+    first_day = as_of.astimezone(zone).date() - timedelta(days=HISTORY_DAYS - 1)
+    start = midnight(first_day, zone)
     incidents: list[PublicIncident] = []
     rcas = rca_index(history)
     for figures in report.incidents:
@@ -259,7 +262,7 @@ def build_status(
             incidents.append(public)
     incidents.sort(key=lambda i: (not i.open, -i.created_at.timestamp(), i.id))
     components = _components(shown, incidents)
-    days = {c.name: _days(c.name, incidents, first_day, as_of) for c in components}
+    days = {c.name: _days(c.name, incidents, first_day, as_of, zone) for c in components}
     return StatusPage(title, url, as_of, components, incidents, days)
 
 
@@ -370,14 +373,19 @@ def _components(shown: Mapping[str, str], incidents: Sequence[PublicIncident]) -
     return result
 
 
+def midnight(day: date, zone: tzinfo) -> datetime:
+    """The instant ``day`` begins in ``zone`` (a day of a clock change is 23 or 25 hours)."""
+    return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
+
+
 def _days(
-    name: str, incidents: Sequence[PublicIncident], first: date, as_of: datetime
+    name: str, incidents: Sequence[PublicIncident], first: date, as_of: datetime, zone: tzinfo
 ) -> list[Day]:
     days = []
     for n in range(HISTORY_DAYS):
         day = first + timedelta(days=n)
-        begin = datetime(day.year, day.month, day.day, tzinfo=UTC)
-        end = min(begin + timedelta(days=1), as_of)
+        begin = midnight(day, zone)
+        end = min(midnight(day + timedelta(days=1), zone), as_of)
         worst, ids = "none", []
         for incident in incidents:
             if name not in incident.components:
