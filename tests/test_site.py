@@ -535,3 +535,17 @@ def test_the_90_days_are_days_of_the_display_zone(
     assert 'data-day="2026-03-10" data-impact="minor"' in page
     assert 'data-day="2026-03-11" data-impact="minor"' in page
     assert 'data-day="2026-03-12" data-impact="none"' in page
+
+
+def test_a_public_name_is_shown_as_chosen_even_when_it_has_a_customer_s_name(
+    run_cli: RunCli, repo: Repo, tmp_path: Path
+) -> None:
+    service = "apiVersion: incidentctl/v1\nkind: Service\nname: {}\npublic_name: {}\nowner: '@o'\n"
+    repo.apply(Commit("2026-04-05T11:00:00Z", files={
+        "services/payments-api.yaml": service.format("payments-api", "Acme payments"),
+        "customers/acme.yaml": "apiVersion: incidentctl/v1\nkind: Customer\nname: acme\n",
+    }))  # fmt: skip
+    out = tmp_path / "public"
+    build(run_cli, repo, out, "--public")
+    summary = json.loads((out / "api/v2/summary.json").read_text(encoding="utf-8"))
+    assert [c["name"] for c in summary["components"]] == ["Acme payments"]

@@ -248,7 +248,9 @@ def build_status(
     are those of ``zone`` (UTC by default), the page's display zone."""
     as_of = report.as_of
     seen = seen or Visibility()
-    shown = {s: seen.scrub(name) for s, name in public_names(history, seen.names).items()}
+    shown = public_names(history, seen.names)
+    if seen.names is None:  # services' own names, not chosen to be public: no customer's
+        shown = {service: seen.scrub(name) for service, name in shown.items()}
     zone = zone or UTC
     first_day = as_of.astimezone(zone).date() - timedelta(days=HISTORY_DAYS - 1)
     start = midnight(first_day, zone)
