@@ -333,3 +333,33 @@ def test_a_long_imported_history_stays_readable(
     # MTTA's values lie close together: linear
     assert driver.find_element(By.ID, "chart-mtta-month").get_attribute("data-scale") == "linear"
     check_page(driver, page, "imported", axe_source())
+
+
+def test_long_unbroken_words_wrap_instead_of_widening_pages(
+    run_cli: RunCli, tmp_path: Path, browser: Any
+) -> None:
+    """Text people write: a long link in an update, a long title, a long service and
+    customer name; every page type stays within 390 px."""
+    from gitrepo import Commit, build_repo, incident_yaml, sla_policy_yaml, update
+
+    long = "x" * 150
+    path = "incidents/2026/INC-2026-0001.yaml"
+    repo = build_repo(tmp_path / "repo", [
+        Commit("2026-04-01T00:00:00Z", files={"policies/sla/gold.yaml": sla_policy_yaml("gold")}),
+        Commit("2026-04-05T10:00:00Z", files={path: incident_yaml(
+            status="acknowledged", severity="SEV1", title=f"Title{long}",
+            customer=f"customer-{long}", services=[f"service-{long}"],
+            updates=[update("2026-04-05T10:05:00Z", f"See https://status.example.com/{long}")],
+        )}),
+    ])  # fmt: skip
+    out = tmp_path / "site"
+    result = run_cli(["-C", repo.path, "site", "build", "--at", AT, "--out", out])
+    assert result.exit_code == 0, result.stderr
+    customers = list((out / "customers").iterdir())
+    for name, page in [
+        ("long-status", out / "status" / "index.html"),
+        ("long-dashboard", out / "index.html"),
+        ("long-incident", out / "incidents" / "INC-2026-0001.html"),
+        ("long-customer", customers[0]),
+    ]:
+        check_page(browser, page, name, axe_source())
