@@ -18,7 +18,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from fakenotify import WEBHOOK_SECRET, FakePagerDuty, FakeSlack, FakeSmtp, FakeWebhook
-from gitrepo import Commit, Repo, build_repo, incident_yaml, sla_policy_yaml, update
+from gitrepo import Commit, Repo, build_repo, incident_yaml, rca_yaml, sla_policy_yaml, update
 
 if TYPE_CHECKING:
     from conftest import RunCli
@@ -501,3 +501,45 @@ def test_a_dry_run_needs_no_secret_and_sends_nothing(
     assert world.webhook.attempts == world.slack.attempts == world.pagerduty.attempts == []
     done = notify(run_cli, repo, world, "--range", _range(repo), "--at", "2026-03-02T10:31:00Z")
     assert done.stdout.count("sent: ") == 14  # the dry run recorded nothing
+
+
+def test_the_rca_follow_up_review_is_warned_after_the_resolve_once_per_threshold(
+    run_cli: RunCli, world: World, tmp_path: Path
+) -> None:
+    routes = "routes:\n  - events: [sla-warning, sla-breach]\n    to: [bot]\n"
+    text = world.setup["notifications/default.yaml"]
+    setup = {**world.setup, "notifications/default.yaml": text[: text.index("routes:")] + routes}
+    rca = "incidents/2026/INC-2026-0001.rca.yaml"
+    published = rca_yaml("INC-2026-0001", status="published", meeting_at="2026-03-03T09:00:00Z")
+    gold = sla_policy_yaml("gold", targets={"SEV1": {"resolve": "4h", "rca": "72h"}},
+                           warn_at=["75%"])  # fmt: skip
+    repo = build_repo(tmp_path / "repo", [
+        Commit("2026-03-02T09:00:00Z", files={POLICY: gold, **setup}),
+        Commit("2026-03-02T10:00:00Z", files={INC: opened()}),
+        Commit("2026-03-02T10:30:00Z", files={INC: opened(status="resolved")}),
+        Commit("2026-03-04T10:00:00Z", files={rca: published}),
+    ])  # fmt: skip
+
+    # the review is due four weeks after publication (1 April), its window opens at two
+    assert notify(run_cli, repo, world, "--at", "2026-03-18T09:59:00Z").stdout == (
+        "nothing to send\n"
+    )
+    window = notify(run_cli, repo, world, "--at", "2026-03-18T10:01:00Z")
+    assert window.stdout == "sent: INC-2026-0001/follow_up/1/50 to default/bot: HTTP 204\n"
+    again = notify(run_cli, repo, world, "--at", "2026-03-19T10:00:00Z")
+    assert again.stdout == "nothing to send\n"
+    breach = notify(run_cli, repo, world, "--at", "2026-04-01T11:00:00Z")
+    assert breach.stdout == (
+        "sent: INC-2026-0001/follow_up/1/100 (sla-breach) to default/bot: HTTP 204\n"
+    )
+    bodies = [r.body for r in world.webhook.received]
+    assert [b["type"] for b in bodies] == ["incident.sla-warning", "incident.sla-breach"]
+    assert "follow_up" in bodies[1]["text"]
+
+    held = rca_yaml("INC-2026-0001", status="published", meeting_at="2026-03-03T09:00:00Z",
+                    follow_up={"held_at": "2026-04-02T09:00:00Z"})  # fmt: skip
+    repo.apply(Commit("2026-04-02T10:00:00Z", files={rca: held}))
+    assert notify(run_cli, repo, world, "--at", "2026-05-01T00:00:00Z").stdout == (
+        "nothing to send\n"
+    )
+    assert len(world.webhook.received) == 2

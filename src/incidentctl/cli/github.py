@@ -101,10 +101,15 @@ def comment(folder: Path, event_path: Path | None, repo: str | None, bot_login: 
 def watch(
     root: Path, ref: str, as_of: datetime | None, repo: str | None, bot_login: str, dry_run: bool
 ) -> int:
-    """Warn each open incident's tracking issue of SLA thresholds crossed, once each."""
+    """Warn each incident's tracking issue of SLA thresholds crossed, once each.
+
+    Open incidents are watched; after the resolve, the RCA's follow-up review and its
+    overdue actions.
+    """
     from incidentctl.github import watch as sla_watch
     from incidentctl.history.replay import replay
     from incidentctl.problems import UsageError
+    from incidentctl.rca.files import rcas_at
     from incidentctl.sla.engine import evaluate
     from incidentctl.trackers.github import GitHub, GitHubError, server_url_from
 
@@ -114,6 +119,7 @@ def watch(
     history = replay(root, ref)
     board = evaluate(history, now_or(as_of))
     policies = sla_watch.policies_for(history, board)
+    overdue = sla_watch.overdue_actions(rcas_at(root, board.commit), board)
     links = sla_watch.Links(
         server_url_from(os.environ), name, board.commit, sla_watch.incident_paths(history)
     )
@@ -121,6 +127,7 @@ def watch(
     with GitHub.from_env(name) as github:
         tracking = sla_watch.tracking_issues(github.labelled(sla_watch.TRACKING_LABEL))
         wanted = {c.incident.id for c in sla_watch.crossings(board, policies)}
+        wanted |= {o.incident for o in overdue}
         posted: set[str] = set()
         for incident_id in sorted(wanted & tracking.keys()):
             try:
@@ -129,7 +136,7 @@ def watch(
                 failures[incident_id] = str(error)
                 continue
             posted |= sla_watch.posted_keys(comments, bot_login)
-        actions = sla_watch.plan(board, policies, tracking, posted, links)
+        actions = sla_watch.plan(board, policies, tracking, posted, links, overdue)
         numbers = {incident_id: issue.number for incident_id, issue in tracking.items()}
         # Each incident on its own: one that GitHub refuses (a locked issue, an issue
         # deleted meanwhile) never keeps the others' warnings from being posted.
@@ -170,5 +177,5 @@ def _carry_out(github: GitHub, action: Action, numbers: dict[str, int]) -> str |
         posted_comment = github.comment(numbers[action.incident], action.body)
         return f"{sla_watch.describe(action)}: {posted_comment.url}"
     state = "closed" if isinstance(action, sla_watch.CloseIssue) else "open"
-    github.set_state(action.number, state)
+    github.set_state(numbers[action.incident] if action.number is None else action.number, state)
     return None

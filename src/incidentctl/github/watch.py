@@ -20,24 +20,41 @@ The tracking issue carries the label ``incident-tracking`` and the marker
 incident needs a comment, reopened if a comment is due on a closed one, and closed
 by the first run that finds the incident resolved, closed or cancelled.
 
-``plan`` is pure: the SLA board, the policies, the tracking issues and the markers
-already posted in, the actions to take out; the CLI carries them out.
+After the resolve, one clock is still watched: the RCA's follow-up review
+(``follow_up``), due weeks after the report is published. Its warnings go to the
+tracking issue of the resolved incident as they are, without reopening it (one is
+opened, commented and closed if the incident never had one). Overdue RCA actions are
+warned there too, once per action, due date and threshold: the day after the action's
+due date (mentioning its owner), and a week later (its owner and the RCA's owner), with
+the marker ``<!-- incidentctl:watch INC-…/action/A1/2026-04-01/overdue -->``.
+
+``plan`` is pure: the SLA board, the policies, the overdue actions, the tracking issues
+and the markers already posted in, the actions to take out; the CLI carries them out.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import PurePosixPath
 from urllib.parse import quote
 
 from incidentctl.history.model import History
-from incidentctl.model import SLAPolicy
+from incidentctl.model import RCA, SLAPolicy
+from incidentctl.model.policy import FOLLOW_UP_WINDOW
 from incidentctl.model.types import format_duration, iso
+from incidentctl.report.diff import _code as code_span
 from incidentctl.sla.clock import Cycle
-from incidentctl.sla.engine import ENDED, Board, IncidentResult, MetricResult, known_versions
+from incidentctl.sla.engine import (
+    ENDED,
+    Board,
+    IncidentResult,
+    MetricResult,
+    known_versions,
+    rca_index,
+)
 from incidentctl.trackers import Comment, TrackedIssue
 
 TRACKING_LABEL = "incident-tracking"
@@ -112,6 +129,44 @@ def is_open(incident: IncidentResult) -> bool:
     return incident.status not in ENDED and incident.status != "deleted"
 
 
+# The clocks that run after the resolve and are watched: the RCA's follow-up review. (The
+# post-mortem meeting and the report are not.)
+WATCHED_AFTER_RESOLVE = frozenset({"follow_up"})
+
+
+def is_watched(incident: IncidentResult, metric: str) -> bool:
+    """Whether a metric of the incident is watched: every metric of an open incident, the
+    follow-up review of a resolved or closed one."""
+    if is_open(incident):
+        return True
+    return incident.status in ("resolved", "closed") and metric in WATCHED_AFTER_RESOLVE
+
+
+def watched_ids(history: History, as_of: datetime) -> list[str]:
+    """The incidents whose clocks may be watched as of ``as_of``: those not ended, and
+    resolved or closed ones whose published RCA's follow-up review is not held yet. (The
+    board of the others is not needed: judging thousands of old incidents is not free.)"""
+    rcas = rca_index(history)
+    found = []
+    for incident_id, timeline in history.incidents.items():
+        state = timeline.states[-1][1] if timeline.states else None
+        if state is None:
+            continue
+        if state.status not in ENDED:
+            found.append(incident_id)
+            continue
+        versions = [rca for stamp, rca in rcas.get(incident_id, []) if stamp.landed_at <= as_of]
+        rca = versions[-1] if versions else None
+        if (
+            state.status in ("resolved", "closed")
+            and rca is not None
+            and rca.status == "published"
+            and (rca.follow_up_held_at is None or rca.follow_up_held_at > as_of)
+        ):
+            found.append(incident_id)
+    return found
+
+
 def live_cycles(
     board: Board, policies: Mapping[str, SLAPolicy]
 ) -> Iterator[tuple[IncidentResult, MetricResult, Cycle, float, SLAPolicy]]:
@@ -120,10 +175,10 @@ def live_cycles(
     the policy whose thresholds apply."""
     for incident in board.incidents:
         policy = policies.get(incident.id)
-        if policy is None or not is_open(incident):
+        if policy is None:
             continue
         for metric in incident.metrics:
-            if not metric.cycles:
+            if not metric.cycles or not is_watched(incident, metric.metric):
                 continue
             cycle = metric.cycles[-1]
             used = fraction_used(cycle)
@@ -131,11 +186,25 @@ def live_cycles(
                 yield incident, metric, cycle, used, policy
 
 
+def metric_thresholds(policy: SLAPolicy, metric: str) -> list[Threshold]:
+    """A metric's thresholds under a policy: the policy's; the follow-up review's also
+    has one at half its target, where its window opens (two weeks of the default four)."""
+    found = thresholds(policy)
+    if metric == "follow_up" and all(t.at != FOLLOW_UP_WINDOW for t in found):
+        notify: tuple[str, ...] = ()
+        for threshold in found:
+            if threshold.at <= FOLLOW_UP_WINDOW:
+                notify = threshold.notify
+        found = sorted([*found, Threshold(FOLLOW_UP_WINDOW, notify)], key=lambda t: t.at)
+    return found
+
+
 def crossings(board: Board, policies: Mapping[str, SLAPolicy]) -> list[Crossing]:
-    """Every current cycle of an open incident that has crossed one of its thresholds."""
+    """Every current cycle of a watched metric that has crossed one of its thresholds."""
     found = []
     for incident, metric, cycle, used, policy in live_cycles(board, policies):
-        crossed = tuple(t for t in thresholds(policy) if _crossed(t, cycle, used))
+        levels = metric_thresholds(policy, metric.metric)
+        crossed = tuple(t for t in levels if _crossed(t, cycle, used))
         if crossed:
             found.append(Crossing(incident, metric.metric, len(metric.cycles), cycle, crossed))
     return found
@@ -146,6 +215,57 @@ def _crossed(threshold: Threshold, cycle: Cycle, used: float) -> bool:
     if threshold.at <= BREACH and cycle.breached_at is not None:
         return True
     return used > threshold.at if threshold.at == BREACH else used >= threshold.at
+
+
+# An open RCA action's thresholds: the day after its due date, and a week after that.
+ACTION_LEVELS = (("overdue", timedelta(days=1)), ("overdue-1w", timedelta(days=8)))
+
+
+@dataclass(frozen=True, slots=True)
+class ActionCrossing:
+    """An open RCA action past its due date, and the thresholds it passed (lowest first)."""
+
+    incident: str  # the incident whose tracking issue hears of it: the RCA's first
+    rca: str
+    action: str
+    title: str
+    owner: str | None
+    rca_owner: str | None
+    due: date
+    crossed: tuple[str, ...]
+
+    def key(self, level: str) -> str:
+        return f"{self.incident}/action/{self.action}/{self.due.isoformat()}/{level}"
+
+    def notify(self, level: str) -> tuple[str, ...]:
+        """The action's owner; a week overdue, the RCA's owner too."""
+        owners = [self.owner] if level == "overdue" else [self.owner, self.rca_owner]
+        handles = {f"@{h.lstrip('@')}": None for h in owners if h}
+        return tuple(handles)
+
+
+def overdue_actions(rcas: Mapping[str, RCA], board: Board) -> list[ActionCrossing]:
+    """Every open action with a due date of the RCAs (by file id) that is overdue as of
+    the board's instant (UTC date after its due date), told to the first incident the
+    RCA covers that is on the board and neither cancelled nor deleted."""
+    today = board.as_of.astimezone(UTC).date()
+    live = {i.id for i in board.incidents if i.status not in ("cancelled", "deleted")}
+    found = []
+    for rca_id in sorted(rcas):
+        rca = rcas[rca_id]
+        incident = next((i for i in rca.incident_ids if i in live), None)
+        if incident is None:
+            continue
+        for action in rca.actions:
+            if action.status != "open" or action.due is None:
+                continue
+            crossed = tuple(name for name, after in ACTION_LEVELS if today >= action.due + after)
+            if crossed:
+                found.append(
+                    ActionCrossing(incident, rca_id, action.id, action.title, action.owner,
+                                   rca.owner, action.due, crossed)
+                )  # fmt: skip
+    return found
 
 
 def policies_for(history: History, board: Board) -> dict[str, SLAPolicy]:
@@ -246,7 +366,7 @@ class PostComment:
 @dataclass(frozen=True, slots=True)
 class CloseIssue:
     incident: str
-    number: int
+    number: int | None  # None: the issue this run opens
 
 
 Action = OpenIssue | ReopenIssue | PostComment | CloseIssue
@@ -258,41 +378,87 @@ def plan(
     tracking: Mapping[str, TrackedIssue],
     posted: Collection[str],
     links: Links,
+    actions_due: Iterable[ActionCrossing] = (),
 ) -> list[Action]:
-    """What to do, in order: per incident, open or reopen its issue, comment, or close it."""
-    due: dict[str, list[Crossing]] = {}
+    """What to do, in order: per incident, open or reopen its issue, comment, or close it.
+
+    An open incident's issue is opened, or reopened, before its comments; a resolved
+    incident's is commented as it is (opened first if it has none) and closed after.
+    """
+    due: dict[str, list[PostComment]] = {}
     for crossing in crossings(board, policies):
         fresh = tuple(t for t in crossing.crossed if crossing.key(t) not in posted)
         if fresh:
             kept = Crossing(crossing.incident, crossing.metric, crossing.number,
                             crossing.cycle, fresh)  # fmt: skip
-            due.setdefault(crossing.incident.id, []).append(kept)
+            top = kept.crossed[-1]
+            due.setdefault(crossing.incident.id, []).append(
+                PostComment(
+                    crossing.incident.id,
+                    crossing.metric,
+                    tuple(kept.key(t) for t in kept.crossed),
+                    top.at,
+                    comment_body(kept, links),
+                )
+            )
+    for overdue in actions_due:
+        levels = tuple(level for level in overdue.crossed if overdue.key(level) not in posted)
+        if levels:
+            kept_action = replace(overdue, crossed=levels)
+            due.setdefault(overdue.incident, []).append(
+                PostComment(
+                    overdue.incident,
+                    f"action {overdue.action}",
+                    tuple(kept_action.key(level) for level in levels),
+                    BREACH,
+                    action_body(kept_action, links),
+                )
+            )
     actions: list[Action] = []
     for incident in board.incidents:
         issue = tracking.get(incident.id)
-        if not is_open(incident):
-            if issue is not None and issue.state == "open":
-                actions.append(CloseIssue(incident.id, issue.number))
+        pending = due.get(incident.id, [])
+        if is_open(incident):
+            if not pending:
+                continue
+            if issue is None:
+                actions.append(_open_issue(incident, links))
+            elif issue.state != "open":
+                actions.append(ReopenIssue(incident.id, issue.number))
+            actions.extend(pending)
             continue
-        pending = due.get(incident.id)
-        if not pending:
-            continue
-        if issue is None:
+        if pending and issue is None:
             actions.append(_open_issue(incident, links))
-        elif issue.state != "open":
-            actions.append(ReopenIssue(incident.id, issue.number))
-        for crossing in pending:
-            top = crossing.crossed[-1]
-            actions.append(
-                PostComment(
-                    incident.id,
-                    crossing.metric,
-                    tuple(crossing.key(t) for t in crossing.crossed),
-                    top.at,
-                    comment_body(crossing, links),
-                )
-            )
+        actions.extend(pending)
+        if issue is None and pending:
+            actions.append(CloseIssue(incident.id, None))
+        elif issue is not None and issue.state == "open":
+            actions.append(CloseIssue(incident.id, issue.number))
     return actions
+
+
+def action_body(overdue: ActionCrossing, links: Links) -> str:
+    """One comment on an overdue RCA action, with a marker per threshold it reports."""
+    top = overdue.crossed[-1]
+    title = " ".join(overdue.title.split())
+    owner = f"@{overdue.owner.lstrip('@')}" if overdue.owner else "nobody (no owner is set)"
+    late = "a week overdue" if top == "overdue-1w" else "overdue"
+    lines = [watch_marker(overdue.key(level)) for level in overdue.crossed]
+    lines.append(
+        f"### RCA action {late}: {overdue.incident} {overdue.action}\n\n"
+        f"Action `{overdue.action}` of the RCA {overdue.rca} ({code_span(title)}) was due "
+        f"**{overdue.due.isoformat()}** and is still open. Owner: {owner}."
+    )
+    notify = overdue.notify(top)
+    if notify and top != "overdue":
+        lines.append(f"\nEscalation: {' '.join(notify)}")
+    lines.append(
+        "\nClose its ticket, or set its `status` (done, wont-do) or a new `due` in the RCA."
+    )
+    url = links.incident_file(overdue.incident)
+    if url:
+        lines.append(f"\nIncident file: {url}")
+    return "\n".join(lines) + "\n"
 
 
 def _open_issue(incident: IncidentResult, links: Links) -> OpenIssue:
@@ -358,6 +524,10 @@ def describe(action: Action) -> str:
     if isinstance(action, ReopenIssue):
         return f"{action.incident}: reopen tracking issue #{action.number}"
     if isinstance(action, CloseIssue):
-        return f"{action.incident}: close tracking issue #{action.number} (incident ended)"
-    kind = "breach" if action.threshold >= BREACH else f"{percent(action.threshold)}%"
+        number = f" #{action.number}" if action.number is not None else ""
+        return f"{action.incident}: close tracking issue{number} (incident ended)"
+    if action.metric.startswith("action "):
+        kind = action.keys[-1].rsplit("/", 1)[-1]  # overdue, overdue-1w
+    else:
+        kind = "breach" if action.threshold >= BREACH else f"{percent(action.threshold)}%"
     return f"{action.incident}: comment on {action.metric} ({kind})"

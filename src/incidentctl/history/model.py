@@ -114,10 +114,17 @@ class RcaState:
     status: str
     meeting_at: datetime | None
     published_at: datetime | None = None
+    follow_up_held_at: datetime | None = None
 
     @classmethod
     def of(cls, rca: RCA) -> RcaState:
-        return cls(tuple(rca.incident_ids), rca.status, rca.meeting_at, rca.published_at)
+        return cls(
+            tuple(rca.incident_ids),
+            rca.status,
+            rca.meeting_at,
+            rca.published_at,
+            rca.follow_up.held_at,
+        )
 
 
 @dataclass(frozen=True, slots=True)

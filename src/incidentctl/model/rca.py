@@ -45,6 +45,13 @@ class Action(Strict):
     tracker: TrackerRef | None = None
 
 
+class FollowUp(Strict):
+    """The review, two to four weeks after publication, of whether the actions worked."""
+
+    held_at: Timestamp | None = None
+    notes: str = ""
+
+
 class RCA(Document):
     kind: Literal["RCA"]
     incident: IncidentId | None = None
@@ -65,7 +72,8 @@ class RCA(Document):
     resolution: str = ""
     lessons: Lessons = Lessons()
     actions: list[Action] = Field(default=[])
-    follow_up_at: Date | None = None
+    follow_up_at: Date | None = None  # when the follow-up review is planned
+    follow_up: FollowUp = FollowUp()
 
     @model_validator(mode="after")
     def _names_incidents(self) -> RCA:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
-from incidentctl.github.watch import BREACH, live_cycles, thresholds
+from incidentctl.github.watch import BREACH, live_cycles, metric_thresholds
 from incidentctl.model import SLAPolicy
 from incidentctl.sla.engine import Board
 
@@ -28,11 +28,11 @@ def next_threshold(board: Board, policies: Mapping[str, SLAPolicy]) -> timedelta
     """The shortest wall time before a running cycle of an open incident can cross its
     next threshold; None if no clock is running towards one."""
     soonest: timedelta | None = None
-    for _, _, cycle, used, policy in live_cycles(board, policies):
+    for _, metric, cycle, used, policy in live_cycles(board, policies):
         if cycle.state == "paused":
             continue
         assert cycle.target is not None
-        for level in thresholds(policy):
+        for level in metric_thresholds(policy, metric.metric):
             if (
                 cycle.breached_at is not None
                 or used > level.at

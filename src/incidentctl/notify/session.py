@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from incidentctl.github.watch import Links, incident_paths, policies_for
+from incidentctl.github.watch import Links, incident_paths, policies_for, watched_ids
 from incidentctl.history.git import BlobReader, Git
 from incidentctl.history.replay import replay
 from incidentctl.load.repository import Repository, Workspace
@@ -18,7 +18,7 @@ from incidentctl.notify.ledger import Ledger
 from incidentctl.notify.run import Outcome, Planned, Runner, plan
 from incidentctl.problems import Problem, UsageError
 from incidentctl.rules import Context, catalogue_ref, notify_config, run_rules
-from incidentctl.sla.engine import ENDED, evaluate
+from incidentctl.sla.engine import evaluate
 
 ZERO = "0" * 40
 
@@ -96,13 +96,7 @@ class Notifier:
             )
         if only is not None:  # one incident's customer updates, and nothing else
             events = [e for e in events if e.incident == only and e.type == "customer-update"]
-        open_ids = [
-            i
-            for i, t in history.incidents.items()
-            if any(s is not None for _, s in t.states[-1:])
-            and (t.states[-1][1] is not None and t.states[-1][1].status not in ENDED)
-        ]
-        board = evaluate(history, now, ids=open_ids)
+        board = evaluate(history, now, ids=watched_ids(history, now))
         policies = policies_for(history, board)
         if only is None:
             events += threshold_events(board, policies, history)

@@ -74,6 +74,23 @@ def _report_due(figures: IncidentFigures) -> tuple[str, str]:
     return (label, f"{metric.state}, after {format_duration(metric.elapsed.total_seconds())}")
 
 
+def _review_due(figures: IncidentFigures) -> str:
+    """The follow-up review's deadline and state, as the SLA engine judges ``follow_up``."""
+    metrics = figures.result.metrics if figures.result is not None else []
+    metric = next((m for m in metrics if m.metric == "follow_up"), None)
+    if metric is None or metric.target is None:
+        return "SLA: " + (
+            "no follow-up target in the SLA policy"
+            if metric is None or metric.state == "not_applicable"
+            else "runs once the report is published"
+        )
+    target = format_duration(metric.target.total_seconds())
+    if metric.due_at is not None:
+        return f"SLA: due {iso(metric.due_at)} ({target} after publication), {metric.state}"
+    elapsed = format_duration(metric.elapsed.total_seconds())
+    return f"SLA: {metric.state}, held {elapsed} after publication (target {target})"
+
+
 def executive(
     rca_id: str, rca: RCA, incident: Incident | None, figures: IncidentFigures | None, ref: str
 ) -> Executive:
@@ -147,12 +164,17 @@ def executive(
     if learned:
         sections.append(Section("Lessons", [learned]))
     follow: list[Block] = [
-        _or(rca.follow_up_at.isoformat() if rca.follow_up_at else None, "not set")
+        "Planned: " + _or(rca.follow_up_at.isoformat() if rca.follow_up_at else None, "not set"),
+        "Held: " + _or(iso(rca.follow_up.held_at), "not held yet"),
     ]
     if rca.follow_up_at is not None and resolved is not None:
         weeks = (rca.follow_up_at - resolved.date()).days / 7
         if not 2 <= weeks <= 4:
             follow.append(f"Note: {weeks:.1f} weeks after resolution; the goal is 2 to 4 weeks.")
+    if figures is not None:
+        follow.append(_review_due(figures))
+    if rca.follow_up.notes:
+        follow.append(rca.follow_up.notes)
     sections.append(Section("Follow-up", follow))
     if figures is not None:
         rows: list[tuple[str, ...]] = [

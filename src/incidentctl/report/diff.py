@@ -42,6 +42,7 @@ _STOP_VERB = {
     "resolve": "resolves",
     "postmortem": "holds the postmortem of",
     "rca": "publishes the RCA of",
+    "follow_up": "holds the RCA follow-up review of",
 }
 _RANK = {"SEV1": 1, "SEV2": 2, "SEV3": 3, "SEV4": 4, "NONPROD": 5}
 

@@ -17,6 +17,7 @@ from incidentctl.model import RCA
 from incidentctl.model.incident import INTERNAL_SOURCES
 from incidentctl.sla.clock import DELETED
 from incidentctl.sla.engine import (
+    AFTERMATH,
     MITIGATED,
     IncidentResult,
     Mark,
@@ -521,7 +522,7 @@ def _overdue_rcas(history: History, figures: Sequence[IncidentFigures]) -> list[
         if f.result is None:
             continue
         for m in f.result.metrics:
-            if m.metric in ("postmortem", "rca") and m.state == "breached":
+            if m.metric in AFTERMATH and m.state == "breached":
                 versions = rca_states_for(history, f.id)
                 last = versions[-1][1] if versions else None
                 found.append(OverdueRca(f.id, m.metric, m.due_at, last.status if last else None))

@@ -1,7 +1,8 @@
 """``business-days``: durations in days or weeks are only allowed on the 24x7 calendar.
 
 A "day" of business hours is ambiguous (8 business hours? a calendar day?), so write
-business-hours targets in hours.
+business-hours targets in hours. ``follow_up`` is the exception: the RCA's follow-up
+review is booked by date and always counts calendar time.
 
 Passing: ``SEV1: {calendar: 24x7, rca: 3d}``; ``SEV3: {calendar: emea-support, resolve: 24h}``.
 
@@ -24,7 +25,7 @@ def check(context: Context, rule: Rule) -> Iterator[Problem]:
             if target.calendar == BUILTIN_CALENDAR:
                 continue
             for metric, duration in target.durations().items():
-                if duration.uses_days:
+                if duration.uses_days and metric != "follow_up":  # counted on 24x7
                     yield doc.problem(
                         rule.id,
                         f"{metric}: {duration} counts days on the business-hours calendar "

@@ -15,7 +15,13 @@ from typing import Any
 
 from incidentctl.history.model import History, IncidentState, RcaState, Stamp
 from incidentctl.model import Calendar, SLAPolicy
-from incidentctl.model.policy import BUILTIN_CALENDAR, METRICS, applicable, matching
+from incidentctl.model.policy import (
+    BUILTIN_CALENDAR,
+    FOLLOW_UP_WINDOW,
+    METRICS,
+    applicable,
+    matching,
+)
 from incidentctl.model.types import iso
 from incidentctl.sla.authored import credit_authored
 from incidentctl.sla.calendar import BusinessCalendar, CalendarError, build_calendar
@@ -32,6 +38,9 @@ from incidentctl.sla.story import Evidence, Story, StoryPhase, build_story
 
 ENDED = frozenset({"resolved", "closed", "cancelled"})
 MITIGATED = frozenset({"mitigated", "resolved", "closed", "cancelled"})
+# The obligations after resolution: the post-mortem meeting, the published report and
+# its follow-up review.
+AFTERMATH = ("postmortem", "rca", "follow_up")
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,11 +391,12 @@ def _rules(
     def calendar_for(phase: Phase) -> BusinessCalendar:
         target = target_of(phase)
         name = target.calendar if target is not None else BUILTIN_CALENDAR
-        return cache.get(name, calendars)
+        # the follow-up review is booked by date: its weeks are calendar weeks
+        return cache.get(BUILTIN_CALENDAR if metric == "follow_up" else name, calendars)
 
     def target_for(phase: Phase) -> timedelta | None:
         target = target_of(phase)
-        duration = getattr(target, metric, None) if target is not None else None
+        duration = target.duration(metric) if target is not None else None
         return duration.delta if duration is not None else None
 
     def paused(phase: Phase) -> bool:
@@ -395,7 +405,10 @@ def _rules(
 
     def warn_at(phase: Phase) -> float | None:
         policy = policies.get(phase.policy) if phase.policy else None
-        return min(policy.warn_at) if policy is not None and policy.warn_at else None
+        fractions = [*(policy.warn_at if policy is not None else ())]
+        if metric == "follow_up" and policy is not None:
+            fractions.append(FOLLOW_UP_WINDOW)  # the review's window is open
+        return min(fractions, default=None)
 
     return Rules(target=target_for, calendar=calendar_for, paused=paused, warn_at=warn_at)
 
@@ -452,16 +465,28 @@ def _cycles(story: Story, metric: str) -> list[tuple[Evidence, Evidence | None]]
                     start = update
             cycles.append((start, stop))
         return cycles
-    # postmortem and rca run from the last resolve, while the incident stays resolved
+    # postmortem and rca run from the last resolve, while the incident stays resolved;
+    # the follow-up review from the report's publication (not before that resolve)
     if story.state.status not in ("resolved", "closed"):
         return []
     last = _active_spans(story)[-1][1]
     if last is None:
         return []
-    mark = story.meeting if metric == "postmortem" else story.published
-    if mark is not None and mark.at < last.at:
-        mark = Evidence(last.at, mark.source, mark.commit, mark.author, mark.field)
+    if metric == "follow_up":
+        if story.published is None:
+            return []
+        last = _not_before(story.published, last)
+    mark = {"postmortem": story.meeting, "rca": story.published}.get(metric, story.follow_up)
+    if mark is not None:
+        mark = _not_before(mark, last)
     return [(last, mark)]
+
+
+def _not_before(mark: Evidence, floor: Evidence) -> Evidence:
+    """``mark``, moved to ``floor``'s instant if it came earlier."""
+    if mark.at >= floor.at:
+        return mark
+    return Evidence(floor.at, mark.source, mark.commit, mark.author, mark.field)
 
 
 # The declared milestones that may stop each metric of an imported record.
@@ -505,11 +530,11 @@ def _metric(
 ) -> MetricResult:
     rules = _rules(policies, calendars, metric, cache)
     phases = story.plain_phases
-    if metric in ("postmortem", "rca"):
+    if metric in AFTERMATH:
         phases = _obligation_phases(phases)
     if all(rules.target(p) is None for p in phases):
         return MetricResult(metric, "not_applicable")
-    if metric in ("postmortem", "rca") and story.state.status == "cancelled":
+    if metric in AFTERMATH and story.state.status == "cancelled":
         return MetricResult(metric, "not_applicable")  # a duplicate or false alarm has none
     spans = _cycles(story, metric)
     if not spans:

@@ -3,7 +3,7 @@
 Times come from commits (``clock: landed`` or ``authored``), except where SPEC §3
 lets a declared time in: ``detection.reported_at`` may start the clock earlier, never
 later; an imported record's first version brings its declared milestones (and, for
-its RCA, the declared meeting and publication times). Every time carries its
+its RCA, the declared meeting, publication and follow-up times). Every time carries its
 evidence: the commit it came from, or the declared field.
 """
 
@@ -64,6 +64,7 @@ class Story:
     updates: list[Evidence] = field(default_factory=list)
     meeting: Evidence | None = None
     published: Evidence | None = None
+    follow_up: Evidence | None = None
     imported: bool = False
     first_stamp: Stamp | None = None
     deleted: bool = False  # the file is deleted as of the story's instant
@@ -196,12 +197,14 @@ def _rca_marks(
     clock: str,
     as_of: datetime,
 ) -> None:
-    """When the post-mortem meeting was held and the report published, as of ``as_of``.
+    """When the post-mortem meeting and the follow-up review were held and the report
+    published, as of ``as_of``.
 
     A meeting counts when held: a ``meeting_at`` recorded after the fact stops the
     clock at its commit; one recorded ahead of time stops it at ``meeting_at`` only once
-    that instant has passed and the RCA in force then still names it. An imported
-    record's first RCA version brings its past meeting and publication as declared.
+    that instant has passed and the RCA in force then still names it. The follow-up
+    review's ``follow_up.held_at`` counts the same way. An imported record's first RCA
+    version brings its past meeting, publication and follow-up as declared.
     """
     times = stamp_times(rca_states, clock)
     known = [
@@ -209,32 +212,45 @@ def _rca_marks(
         for t, (stamp, state) in zip(times, rca_states, strict=True)
         if t <= as_of and stamp.landed_at <= as_of  # an authored time may precede the landing
     ]
-    meetings: list[Evidence] = []
     for index, (t, stamp, state) in enumerate(known):
         if state is None:
             continue
         declared = index == 0 and story.imported
-        held = state.meeting_at
-        if held is not None:
-            if held <= t:
-                meetings.append(
-                    Evidence.declared(stamp, held, "meeting_at")
-                    if declared
-                    else Evidence.of(stamp, t)
-                )
-            elif held <= as_of and _still_planned(known, held):
-                meetings.append(Evidence.declared(stamp, held, "meeting_at"))
         if story.published is None and state.status == "published":
             story.published = (
                 Evidence.declared(stamp, min(state.published_at, t), "published_at")
                 if declared and state.published_at is not None
                 else Evidence.of(stamp, t)
             )
-    story.meeting = min(meetings, key=lambda e: e.at, default=None)
+    story.meeting = _held(known, story.imported, as_of, "meeting_at", "meeting_at")
+    story.follow_up = _held(known, story.imported, as_of, "follow_up_held_at", "follow_up.held_at")
+
+
+def _held(
+    known: Sequence[tuple[datetime, Stamp, RcaState | None]],
+    imported: bool,
+    as_of: datetime,
+    attribute: str,
+    name: str,
+) -> Evidence | None:
+    """The first instant a meeting (``attribute`` of the RCA's states, the field ``name``
+    in its file) counts as held: its commit when recorded after the fact, the typed
+    instant once passed when recorded ahead and still planned then."""
+    held: list[Evidence] = []
+    for index, (t, stamp, state) in enumerate(known):
+        at: datetime | None = getattr(state, attribute) if state is not None else None
+        if at is None:
+            continue
+        if at <= t:
+            declared = index == 0 and imported
+            held.append(Evidence.declared(stamp, at, name) if declared else Evidence.of(stamp, t))
+        elif at <= as_of and _still_planned(known, at, attribute):
+            held.append(Evidence.declared(stamp, at, name))
+    return min(held, key=lambda e: e.at, default=None)
 
 
 def _still_planned(
-    known: Sequence[tuple[datetime, Stamp, RcaState | None]], instant: datetime
+    known: Sequence[tuple[datetime, Stamp, RcaState | None]], instant: datetime, attribute: str
 ) -> bool:
     """Whether the RCA version in force at ``instant`` (the last one made at or before
     it) names a meeting at ``instant``."""
@@ -243,4 +259,4 @@ def _still_planned(
         if t > instant:
             break
         found = state
-    return found is not None and found.meeting_at == instant
+    return found is not None and getattr(found, attribute) == instant
