@@ -287,3 +287,29 @@ def test_the_status_page_is_built_public_and_on_every_push_to_main() -> None:
     assert '[ "$DASHBOARD" = true ]' in script
     [upload] = uses(workflow, "actions/upload-pages-artifact")
     assert upload["with"]["path"] == "${{ runner.temp }}/site"
+
+
+def _readme_rows() -> dict[str, str]:
+    """The rows of the README's table of what each workflow needs, by workflow file."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = text[text.index("**What each workflow needs.**") :]
+    return {
+        match.group(1): line
+        for line in table.splitlines()
+        if (match := re.match(r"\| `(incidents-[\w-]+\.yml)` \|", line))
+    }
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in WORKFLOWS if p.name.startswith("incidents-")], ids=lambda p: p.name
+)
+def test_the_readme_tells_each_workflows_permissions_and_environment(path: Path) -> None:
+    row = _readme_rows().get(path.name)
+    assert row is not None, f"README: no row for {path.name} in 'What each workflow needs'"
+    for job in load(path)["jobs"].values():
+        for scope, level in job["permissions"].items():
+            assert f"`{scope}: {level}`" in row, (path.name, scope, level)
+        environment = job.get("environment")
+        name = environment.get("name") if isinstance(environment, dict) else environment
+        if name:
+            assert f"environment `{name}`" in row, (path.name, name)
