@@ -511,8 +511,8 @@ def test_the_rca_follow_up_review_is_warned_after_the_resolve_once_per_threshold
     setup = {**world.setup, "notifications/default.yaml": text[: text.index("routes:")] + routes}
     rca = "incidents/2026/INC-2026-0001.rca.yaml"
     published = rca_yaml("INC-2026-0001", status="published", meeting_at="2026-03-03T09:00:00Z")
-    gold = sla_policy_yaml("gold", targets={"SEV1": {"resolve": "4h", "rca": "72h"}},
-                           warn_at=["75%"])  # fmt: skip
+    targets = {"SEV1": {"resolve": "4h", "rca": "72h", "follow_up": "4w"}}
+    gold = sla_policy_yaml("gold", targets=targets, warn_at=["75%"])
     repo = build_repo(tmp_path / "repo", [
         Commit("2026-03-02T09:00:00Z", files={POLICY: gold, **setup}),
         Commit("2026-03-02T10:00:00Z", files={INC: opened()}),

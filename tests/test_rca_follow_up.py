@@ -36,11 +36,12 @@ FOUR_WEEKS = 28 * 86400
 
 
 def policy(**targets: Any) -> str:
-    """The gold policy; a target given as None is written ``null``."""
+    """The gold policy, the review due four weeks after publication as the seed policies
+    have it; a target given as None is written ``null``."""
+    chosen = {"resolve": "4h", "rca": "72h", "follow_up": "4w", **targets}
     text = sla_policy_yaml(
         "gold",
-        targets={"SEV1": {"resolve": "4h", "rca": "72h",
-                          **{k: "NULL" if v is None else v for k, v in targets.items()}}},
+        targets={"SEV1": {k: "NULL" if v is None else v for k, v in chosen.items()}},
         warn_at=["75%"],
         escalation=[{"at": "100%", "notify": ["@acme/leads"]}],
     )  # fmt: skip
@@ -184,9 +185,11 @@ def test_the_policy_sets_or_drops_the_review_and_its_weeks_are_calendar_weeks(
     assert "follow_up: null" in (dropped.path / POLICY).read_text(encoding="utf-8")
     assert follow_up(run_cli, dropped, "2026-11-10T10:00:00Z")["state"] == "not_applicable"
 
-    no_rca = sla_policy_yaml("gold", targets={"SEV1": {"resolve": "4h"}})
-    bare = resolved_and_published(tmp_path / "bare", gold=no_rca)
-    assert follow_up(run_cli, bare, "2026-11-10T10:00:00Z")["state"] == "not_applicable"
+    # no target, no review tracked: a policy written before the metric existed re-grades
+    # nothing
+    older = sla_policy_yaml("gold", targets={"SEV1": {"resolve": "4h", "rca": "72h"}})
+    bare = resolved_and_published(tmp_path / "bare", gold=older)
+    assert follow_up(run_cli, bare, "2026-12-10T10:00:00Z")["state"] == "not_applicable"
 
     # a business-hours calendar: the review still counts calendar weeks, and validates
     calendar = "policies/calendars/berlin.yaml"

@@ -34,10 +34,9 @@ Metric = Literal[
     "follow_up",
 ]
 BUILTIN_CALENDAR = "24x7"
-# The RCA's follow-up review is held two to four weeks after publication: due at four
-# weeks, its window opening at two (a warning at half the target). A severity that
-# targets ``rca`` owes one, four weeks unless its targets say otherwise (``null``: none).
-FOLLOW_UP_DEFAULT = Duration.parse("4w")
+# The RCA's follow-up review is held two to four weeks after publication: a policy
+# targets it at four weeks (the seed policies do), and it is at risk from half its
+# target on, when that window opens.
 FOLLOW_UP_WINDOW = 0.5
 
 
@@ -63,21 +62,11 @@ class Target(Strict):
     resolve: Duration | None = None
     postmortem: Duration | None = None
     rca: Duration | None = None
-    # Owed only where ``rca`` is targeted; counted on the 24x7 calendar whatever
-    # ``calendar`` says, as a review is booked by date.
-    follow_up: Duration | None = Field(
-        default=FOLLOW_UP_DEFAULT, json_schema_extra={"default": FOLLOW_UP_DEFAULT.text}
-    )
+    # Counted on the 24x7 calendar whatever ``calendar`` says: a review is booked by date.
+    follow_up: Duration | None = None
 
     def durations(self) -> dict[str, Duration]:
-        """The targets this severity sets, by metric."""
-        return {m: d for m in METRICS if (d := self.duration(m)) is not None}
-
-    def duration(self, metric: str) -> Duration | None:
-        if metric == "follow_up" and self.rca is None:
-            return None  # no report, no follow-up review of it
-        found: Duration | None = getattr(self, metric, None)
-        return found
+        return {m: d for m in METRICS if (d := getattr(self, m)) is not None}
 
 
 class Escalation(Strict):

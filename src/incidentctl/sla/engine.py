@@ -396,7 +396,7 @@ def _rules(
 
     def target_for(phase: Phase) -> timedelta | None:
         target = target_of(phase)
-        duration = target.duration(metric) if target is not None else None
+        duration = getattr(target, metric, None) if target is not None else None
         return duration.delta if duration is not None else None
 
     def paused(phase: Phase) -> bool:
