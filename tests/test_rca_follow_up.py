@@ -258,6 +258,17 @@ def test_a_bad_review_time_is_refused_at_its_line_and_column(
     )
     assert "Traceback" not in result.stderr
 
+    # the planned date written where the review goes: say where it belongs
+    (repo.path / RCA).write_text(
+        published().rstrip("\n") + "\nfollow_up: 2026-12-01\n", encoding="utf-8"
+    )
+    planned = run_cli(["-C", repo.path, "validate", str(repo.path / RCA)])
+    assert planned.exit_code == 1
+    assert f"{RCA}:{line - 1}:1: error schema follow_up: follow_up records the review once " in (
+        planned.stdout
+    )
+    assert "the date it is planned for goes in follow_up_at" in planned.stdout
+
 
 # -- github watch ---------------------------------------------------------------------
 
@@ -416,3 +427,30 @@ def test_a_dry_run_lists_the_review_and_action_warnings_and_writes_nothing(
         "would INC-2026-0001: close tracking issue (incident ended)",
     ]
     assert fake.writes() == []
+
+
+def test_actions_falling_overdue_together_share_one_comment(
+    tmp_path: Path, run_cli: RunCli, fake: FakeGitHub
+) -> None:
+    long = {"id": "A4", "title": "Rework " + "the retry policy " * 30, "type": "prevent",
+            "owner": "@erin", "due": "2026-11-11"}  # fmt: skip
+    repo = resolved_and_published(
+        tmp_path,
+        Commit("2026-11-04T09:00:00Z", files={RCA: published(actions=actions(long))}),
+        gold=policy(follow_up=None),
+    )
+
+    result = watch(run_cli, fake, repo, "2026-11-13T08:00:00Z")
+
+    assert result.exit_code == 0, result.stderr
+    assert "INC-2026-0001: comment on actions A1, A4 (overdue)" in result.stdout
+    [issue] = fake.issues_in(REPO, LABEL)
+    [body] = [c.body for c in fake.comments_on(REPO, issue.number)]
+    assert markers(body) == [
+        f"{ID}/action/A1/2026-11-12/overdue",
+        f"{ID}/action/A4/2026-11-11/overdue",
+    ]
+    assert "### RCA actions overdue: INC-2026-0001 A1 A4" in body
+    assert "Owner: @bob." in body and "Owner: @erin." in body
+    assert "…`" in body and len(body) < 1500  # a title is cut, the comment stays short
+    assert "nothing to post" in watch(run_cli, fake, repo, "2026-11-14T08:00:00Z").stdout

@@ -35,7 +35,7 @@ and the markers already posted in, the actions to take out; the CLI carries them
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import PurePosixPath
@@ -62,6 +62,7 @@ BREACH = 1.0
 _WATCH_RE = re.compile(r"<!-- incidentctl:watch (\S+) -->")
 _INCIDENT_RE = re.compile(r"<!-- incidentctl:incident (\S+) -->")
 _MAX_TITLE = 200
+_MAX_ACTION_TITLE = 200
 
 
 def tracking_marker(incident_id: str) -> str:
@@ -401,19 +402,23 @@ def plan(
                     comment_body(kept, links),
                 )
             )
+    fresh_actions: dict[str, list[ActionCrossing]] = {}
     for overdue in actions_due:
         levels = tuple(level for level in overdue.crossed if overdue.key(level) not in posted)
         if levels:
-            kept_action = replace(overdue, crossed=levels)
-            due.setdefault(overdue.incident, []).append(
-                PostComment(
-                    overdue.incident,
-                    f"action {overdue.action}",
-                    tuple(kept_action.key(level) for level in levels),
-                    BREACH,
-                    action_body(kept_action, links),
-                )
+            fresh_actions.setdefault(overdue.incident, []).append(replace(overdue, crossed=levels))
+    for incident_id, overdue_now in fresh_actions.items():
+        # one comment for the incident's actions that fell overdue since the last run
+        names = ", ".join(o.action for o in overdue_now)
+        due.setdefault(incident_id, []).append(
+            PostComment(
+                incident_id,
+                f"action{'s' if len(overdue_now) > 1 else ''} {names}",
+                tuple(o.key(level) for o in overdue_now for level in o.crossed),
+                BREACH,
+                action_body(overdue_now, links),
             )
+        )
     actions: list[Action] = []
     for incident in board.incidents:
         issue = tracking.get(incident.id)
@@ -437,25 +442,36 @@ def plan(
     return actions
 
 
-def action_body(overdue: ActionCrossing, links: Links) -> str:
-    """One comment on an overdue RCA action, with a marker per threshold it reports."""
-    top = overdue.crossed[-1]
-    title = " ".join(overdue.title.split())
-    owner = f"@{overdue.owner.lstrip('@')}" if overdue.owner else "nobody (no owner is set)"
-    late = "a week overdue" if top == "overdue-1w" else "overdue"
-    lines = [watch_marker(overdue.key(level)) for level in overdue.crossed]
+def action_body(overdue: Sequence[ActionCrossing], links: Links) -> str:
+    """One comment on an incident's overdue RCA actions, with a marker per action and
+    threshold it reports."""
+    lines = [watch_marker(o.key(level)) for o in overdue for level in o.crossed]
+    week = any(o.crossed[-1] == "overdue-1w" for o in overdue)
+    late = "a week overdue" if week and len(overdue) == 1 else "overdue"
+    names = " ".join(o.action for o in overdue)
+    noun = "RCA action" if len(overdue) == 1 else "RCA actions"
+    lines.append(f"### {noun} {late}: {overdue[0].incident} {names}")
+    escalation: dict[str, None] = {}
+    for item in overdue:
+        top = item.crossed[-1]
+        title = " ".join(item.title.split())
+        if len(title) > _MAX_ACTION_TITLE:
+            title = title[: _MAX_ACTION_TITLE - 1] + "…"
+        owner = f"@{item.owner.lstrip('@')}" if item.owner else "nobody (no owner is set)"
+        since = ", over a week ago" if top == "overdue-1w" else ""
+        lines.append(
+            f"\nAction `{item.action}` of the RCA {item.rca} ({code_span(title)}) was due "
+            f"**{item.due.isoformat()}**{since} and is still open. Owner: {owner}."
+        )
+        if top != "overdue":
+            escalation.update(dict.fromkeys(item.notify(top)))
+    if escalation:
+        lines.append(f"\nEscalation: {' '.join(escalation)}")
     lines.append(
-        f"### RCA action {late}: {overdue.incident} {overdue.action}\n\n"
-        f"Action `{overdue.action}` of the RCA {overdue.rca} ({code_span(title)}) was due "
-        f"**{overdue.due.isoformat()}** and is still open. Owner: {owner}."
+        "\nClose the ticket, or set the action's `status` (done, wont-do) or a new `due` "
+        "in the RCA."
     )
-    notify = overdue.notify(top)
-    if notify and top != "overdue":
-        lines.append(f"\nEscalation: {' '.join(notify)}")
-    lines.append(
-        "\nClose its ticket, or set its `status` (done, wont-do) or a new `due` in the RCA."
-    )
-    url = links.incident_file(overdue.incident)
+    url = links.incident_file(overdue[0].incident)
     if url:
         lines.append(f"\nIncident file: {url}")
     return "\n".join(lines) + "\n"
@@ -526,7 +542,7 @@ def describe(action: Action) -> str:
     if isinstance(action, CloseIssue):
         number = f" #{action.number}" if action.number is not None else ""
         return f"{action.incident}: close tracking issue{number} (incident ended)"
-    if action.metric.startswith("action "):
+    if action.metric.startswith("action"):
         kind = action.keys[-1].rsplit("/", 1)[-1]  # overdue, overdue-1w
     else:
         kind = "breach" if action.threshold >= BREACH else f"{percent(action.threshold)}%"

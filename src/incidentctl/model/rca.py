@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from incidentctl.model.base import Document, Strict
 from incidentctl.model.incident import IncidentId, Text, TrackerRef
@@ -74,6 +75,18 @@ class RCA(Document):
     actions: list[Action] = Field(default=[])
     follow_up_at: Date | None = None  # when the follow-up review is planned
     follow_up: FollowUp = FollowUp()
+
+    @field_validator("follow_up", mode="before")
+    @classmethod
+    def _follow_up_is_the_review(cls, value: Any) -> Any:
+        if value is None:
+            return {}  # `follow_up:` with nothing under it: not held yet
+        if isinstance(value, str | date | datetime):
+            raise ValueError(
+                "follow_up records the review once held, as held_at (and notes); "
+                "the date it is planned for goes in follow_up_at"
+            )
+        return value
 
     @model_validator(mode="after")
     def _names_incidents(self) -> RCA:
