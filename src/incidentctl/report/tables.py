@@ -294,7 +294,7 @@ def blocks(report: Report) -> list[Block]:
     )
     result.append(
         (
-            "Overdue post-mortems and RCAs",
+            "Overdue post-mortems, RCAs and follow-up reviews",
             ("incident", "metric", "due at", "RCA status"),
             [
                 (o.incident, o.metric, iso(o.due_at) or "-", o.rca_status or "no RCA")
