@@ -17,6 +17,7 @@ import pytest
 from gitrepo import Commit, Repo, build_repo, incident_yaml, sla_policy_yaml
 from incidentctl.history.cache import Header, Store, read_header, write_file
 from incidentctl.history.model import Timeline
+from incidentctl.history.replay import DEFAULT_ROOTS
 
 if TYPE_CHECKING:
     from conftest import CliResult, RunCli
@@ -197,7 +198,7 @@ def test_a_planted_incident_history_that_does_not_decode_stops_the_run(
     """Each incident's history is decoded when first used; one that a planted file made
     undecodable (behind a valid checksum) deletes the file and stops with exit 2."""
     first = sla(run_cli, repo)
-    store = Store(folder(repo), ("incidents", "policies"))
+    store = Store(folder(repo), DEFAULT_ROOTS)
     [cached] = store.cached_heads()
     checkpoint = store.load_checkpoint(cached)
     assert checkpoint is not None

@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from test_validate_cli import DEFECTS, INC, STANDARD, MiniRepo, assert_problems, assert_valid
+from test_validate_cli import (
+    DEFECTS,
+    INC,
+    STANDARD,
+    MiniRepo,
+    assert_problems,
+    assert_valid,
+    problems,
+)
 
 if TYPE_CHECKING:
     from conftest import RunCli
@@ -206,7 +214,7 @@ def test_unknown_services_teams_and_customers_in_routes(repo: MiniRepo) -> None:
         repo.validate(NOTIFY),
         f"{NOTIFY}:18:26: error catalogue-ref service 'legder' is not in the catalogue: "
         "did you mean 'ledger'?",
-        f"{NOTIFY}:19:13: error catalogue-ref team '@acme/shoop' owns or escalates no "
+        f"{NOTIFY}:19:13: error catalogue-ref team '@acme/shoop' owns no "
         "catalogued service: did you mean 'acme/shop'?",
         f"{NOTIFY}:25:17: error catalogue-ref customer 'acme' is not in the catalogue: "
         "did you mean 'acme-bank'?",
@@ -278,3 +286,72 @@ def test_the_readme_notification_policy_is_valid() -> None:
     text = "apiVersion: incidentctl/v1\nkind: NotificationPolicy\n" + textwrap.dedent(block)
     policy = NotificationPolicy.model_validate(load_text(text))
     assert sorted(policy.channels) == ["customers", "incident-room", "managers", "on-call"]
+
+
+def test_policies_and_routes_select_by_team_and_tier(repo: MiniRepo) -> None:
+    """A team or tier selector picks the policy and the defect route by the catalogue:
+    the incident's checkout service is @acme/shop's, so the team's policy (which has no
+    SEV3 target) is the one chosen, and the ledger defect (tier 1) takes the tier route."""
+    selector = 'applies_to:\n  teams: ["@acme/shop"]\npriority: 10\n'
+    repo.write(
+        "policies/sla/shop.yaml",
+        f"apiVersion: incidentctl/v1\nkind: SLAPolicy\nname: shop\n{selector}"
+        "targets:\n  SEV1: {resolve: 4h}\n",
+    )
+    repo.append(INC, "defects:\n  - key: k\n    title: T\n    service: ledger\n")
+    repo.edit(
+        DEFECTS,
+        "routes:\n",
+        "routes:\n  - services: {tiers: [1], teams: ['@acme/finance']}\n    jira: {project: FIN}\n",
+    )
+    assert_problems(
+        repo.validate(),
+        f"{INC}:6:1: error sla-policy-match SLA policy 'shop' has no targets for SEV3: "
+        "add targets.SEV3 to it",
+        files=7,
+    )
+    # Another owner: the team's policy no longer applies, the standard one does.
+    repo.edit(CHECKOUT, '"@acme/shop"', '"@acme/web"')
+    repo.edit("policies/sla/shop.yaml", '"@acme/shop"', '"@acme/web"')
+    repo.edit(CHECKOUT, "tier: 1", "tier: 2")
+    repo.edit(DEFECTS, "tiers: [1]", "tiers: [2]")
+    assert_problems(
+        repo.validate(),
+        f"{INC}:6:1: error sla-policy-match SLA policy 'shop' has no targets for SEV3: "
+        "add targets.SEV3 to it",
+        f"{INC}:20:5: error defect-route no DefectPolicy route covers service 'ledger', so "
+        "its defects have no tracker: add the service to a route's services in "
+        "policies/defects.yaml",
+        files=7,
+    )
+
+
+def test_unknown_teams_and_tiers_in_selectors_are_located(repo: MiniRepo) -> None:
+    repo.write(
+        "policies/sla/shop.yaml",
+        "apiVersion: incidentctl/v1\nkind: SLAPolicy\nname: shop\npriority: 5\n"
+        "applies_to:\n  teams: ['@acme/shoop']\ntargets:\n  SEV3: {resolve: 4h}\n",
+    )
+    repo.edit(DEFECTS, "- services: [checkout]", "- services: {teams: ['@acme/leads']}")
+    repo.write(NOTIFY, POLICY.replace('teams: ["@acme/shop"]', "tiers: [4]"))
+    result = repo.validate()
+    assert problems(result) == [
+        f"{NOTIFY}:19:13: warning catalogue-ref no catalogued service has tier 4, so this "
+        "selects none yet (tiers in use: 1)",
+        f"{DEFECTS}:5:24: error catalogue-ref team '@acme/leads' owns no catalogued service: "
+        "did you mean 'acme/shop'?",
+        "policies/sla/shop.yaml:6:11: error catalogue-ref team '@acme/shoop' owns no "
+        "catalogued service: did you mean 'acme/shop'?",
+    ]
+    assert result.exit_code == 1
+
+
+def test_selecting_by_team_without_a_catalogue_is_an_error(tmp_path: Path, run_cli: RunCli) -> None:
+    bare = MiniRepo(tmp_path / "bare", run_cli)
+    bare.edit(STANDARD, "name: standard\n", "name: standard\napplies_to:\n  tiers: [1]\n")
+    assert_problems(
+        bare.validate(STANDARD),
+        f"{STANDARD}:5:3: error catalogue-ref tiers select catalogued services, and there are "
+        "none: add Service documents under services/, or select by services",
+        files=1,
+    )

@@ -21,9 +21,9 @@ from gitrepo import (
     sla_policy_yaml,
     update,
 )
-from incidentctl.history.cache import Store
+from incidentctl.history.cache import FORMAT, Store
 from incidentctl.history.model import History, Timeline
-from incidentctl.history.replay import replay
+from incidentctl.history.replay import DEFAULT_ROOTS, replay
 from incidentctl.model import SLAPolicy
 from incidentctl.problems import UsageError
 
@@ -423,7 +423,7 @@ def test_warm_run_is_the_cached_replay(lifecycle: Repo) -> None:
     assert warm == cold == replay(lifecycle.path, cache=False)
     assert [v.path for v in warm.incidents[ID].versions] == [INC, INC, INC]
     # The warm run took the cached replay as it is: a marker put there comes back.
-    store = Store(lifecycle.path / ".git" / "incidentctl", ("incidents", "policies"))
+    store = Store(lifecycle.path / ".git" / "incidentctl", DEFAULT_ROOTS)
     [cached] = store.cached_heads()
     checkpoint = store.load_checkpoint(cached)
     assert checkpoint is not None
@@ -445,7 +445,9 @@ def test_a_damaged_cache_is_discarded_and_rebuilt(lifecycle: Repo, damage: str) 
         elif damage == "garbage":
             file.write_bytes(b"not a cache file at all")
         else:  # another format's file, as an older or newer incidentctl writes
-            older = data.replace(b"\xa6format\x02", b"\xa6format\x01", 1)
+            older = data.replace(
+                b"\xa6format" + bytes([FORMAT]), b"\xa6format" + bytes([FORMAT - 1]), 1
+            )
             assert older != data
             file.write_bytes(older)
     assert replay(lifecycle.path) == cold

@@ -543,3 +543,44 @@ def test_the_rca_follow_up_review_is_warned_after_the_resolve_once_per_threshold
         "nothing to send\n"
     )
     assert len(world.webhook.received) == 2
+
+
+def test_routes_select_by_team_and_tier_of_one_service(
+    run_cli: RunCli, world: World, tmp_path: Path
+) -> None:
+    """A route's services, teams and tiers must all hold for one of the incident's
+    services: payments is @example/payments' and tier 1; ledger is tier 2."""
+    ledger = SERVICE.replace("name: payments", "name: ledger").replace("tier: 1", "tier: 2")
+    routes = """\
+  - events: [opened]
+    teams: ["@example/payments"]
+    tiers: [1]
+    to: [managers]
+  - events: [opened]
+    teams: ["@example/payments"]
+    tiers: [2]
+    services: [payments]
+    to: [room]
+  - events: [opened]
+    tiers: [2]
+    to: [bot]
+"""
+    policy = notifications(world.smtp.port)
+    policy = policy[: policy.index("routes:\n") + len("routes:\n")] + routes
+    repo = build_repo(
+        tmp_path / "repo",
+        [
+            Commit("2026-03-02T09:00:00Z", files={POLICY: GOLD, **world.setup,
+                   "services/ledger.yaml": ledger, "notifications/default.yaml": policy}),
+            Commit("2026-03-02T10:00:00Z", files={INC: opened()}),
+            Commit("2026-03-02T10:01:00Z", files={"incidents/2026/INC-2026-0002.yaml":
+                   incident_yaml("INC-2026-0002", services=["ledger"])}),
+        ],
+    )  # fmt: skip
+    result = run_cli(["-C", str(repo.path), "notify", "--dry-run", "--range", _range(repo),
+                      "--at", "2026-03-02T10:02:00Z"], env={})  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "would send: INC-2026-0001/opened to default/managers: opened",
+        "would send: INC-2026-0002/opened to default/bot: opened",
+    ]

@@ -351,3 +351,73 @@ def test_settled_figures_are_reused_only_while_they_hold(tmp_path: Path, run_cli
     reopened = sla(run_cli, repo, "--at", "2026-11-16T11:00:00Z")
     assert reopened["incidents"][0]["status"] == "open"
     assert len(metric(reopened, "resolve")["cycles"]) == 2
+
+
+def test_a_policy_selects_by_team_and_tier_from_the_catalogue_at_opening(
+    tmp_path: Path, run_cli: RunCli
+) -> None:
+    """A policy for the services a team owns (or of a tier) applies by the catalogue as it
+    stood when the incident opened: a later change of owner re-grades nothing opened
+    before it, and judges what opens after it."""
+    teams = "policies/sla/payments.yaml"
+    tier = "policies/sla/critical.yaml"
+    service = "services/payments.yaml"
+
+    def catalogued(owner: str, tier_number: int = 2) -> str:
+        return (
+            "apiVersion: incidentctl/v1\nkind: Service\nname: payments\n"
+            f'owner: "{owner}"\ntier: {tier_number}\n'
+        )
+
+    selected = {"SEV1": {**TARGETS["SEV1"], "resolve": "1h"}}
+    repo = build_repo(
+        tmp_path / "repo",
+        [
+            Commit(
+                "2026-11-16T09:00:00Z",
+                files={
+                    POLICY: policy(),
+                    teams: sla_policy_yaml(
+                        "payments-team",
+                        targets=selected,
+                        priority=10,
+                        applies_to={"teams": ["@acme/payments"]},
+                    ),
+                    tier: sla_policy_yaml(
+                        "tier-one", targets=TARGETS, priority=5, applies_to={"tiers": [1]}
+                    ),
+                    service: catalogued("@acme/payments"),
+                },
+            ),
+            Commit("2026-11-16T10:00:00Z", files={INC: incident()}),
+            Commit("2026-11-16T10:30:00Z", files={service: catalogued("@acme/shop", 1)}),
+            Commit(
+                "2026-11-16T10:45:00Z",
+                files={
+                    "incidents/2026/INC-2026-0002.yaml": incident_yaml(
+                        "INC-2026-0002", severity="SEV1"
+                    )
+                },
+            ),
+            Commit("2026-11-16T10:50:00Z", files={service: catalogued("@acme/shop", 3)}),
+            Commit(
+                "2026-11-16T10:55:00Z",
+                files={
+                    "incidents/2026/INC-2026-0003.yaml": incident_yaml(
+                        "INC-2026-0003", severity="SEV1"
+                    )
+                },
+            ),
+        ],
+    )
+    data = sla(run_cli, repo, "--at", "2026-11-16T12:00:00Z")
+    chosen = {i["id"]: i["policy"] for i in data["incidents"]}
+    assert chosen == {
+        "INC-2026-0001": "payments-team",  # owned by @acme/payments when it opened
+        "INC-2026-0002": "tier-one",  # @acme/shop's by then, and tier 1
+        "INC-2026-0003": "gold",  # tier 3 by then: only the default applies
+    }
+    first = metric(data, "resolve")
+    assert (first["target_seconds"], first["state"]) == (3600, "breached")
+    # The replayed record agrees with a fresh replay (the cache keeps the catalogue).
+    assert sla(run_cli, repo, "--at", "2026-11-16T12:00:00Z") == data

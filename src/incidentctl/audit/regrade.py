@@ -15,7 +15,7 @@ from datetime import datetime
 
 from incidentctl.audit.findings import Finding
 from incidentctl.history.model import History, IncidentState, PolicyModel, Stamp
-from incidentctl.model import Calendar, SLAPolicy
+from incidentctl.model import Calendar, Service, SLAPolicy
 from incidentctl.model.policy import matching
 from incidentctl.model.types import iso
 from incidentctl.sla.engine import (
@@ -53,6 +53,7 @@ def policy_regrades(history: History, as_of: datetime) -> Iterator[Finding]:
             lives[incident_id] = (known[0][0].seq, [state for _, state in life])
     cache = CalendarCache()
     snapshots: dict[int, Snapshot] = {}
+    catalogues: dict[int, dict[str, Service]] = {}
     judged: dict[str, IncidentResult | None] = {}
     for kind, name, stamp, model, change in changes:
         for incident_id, (seq, states) in lives.items():
@@ -61,7 +62,10 @@ def policy_regrades(history: History, as_of: datetime) -> Iterator[Finding]:
             base = snapshots.get(seq)
             if base is None:
                 base = snapshots[seq] = history.policies_at(seq)
-            if not any(_concerns(kind, name, model, base, state) for state in states):
+            catalogue = catalogues.get(seq)
+            if catalogue is None:
+                catalogue = catalogues[seq] = history.catalogue_at(seq)
+            if not any(_concerns(kind, name, model, base, state, catalogue) for state in states):
                 continue
             if incident_id not in judged:
                 judged[incident_id] = evaluate_incident(history, incident_id, as_of, cache)
@@ -89,18 +93,23 @@ def _replaced(base: Snapshot, kind: str, name: str, model: PolicyModel | None) -
 
 
 def _concerns(
-    kind: str, name: str, model: PolicyModel | None, base: Snapshot, state: IncidentState
+    kind: str,
+    name: str,
+    model: PolicyModel | None,
+    base: Snapshot,
+    state: IncidentState,
+    catalogue: dict[str, Service],
 ) -> bool:
     """Whether replacing the document can change the incident's grade (a cheap filter)."""
     policies, calendars = base
-    found = matching(policies, state.customer, state.environment, list(state.services))
+    found = matching(policies, state.customer, state.environment, list(state.services), catalogue)
     top = [p for p in found if p.priority == found[0].priority]
     chosen = top[0] if len(top) == 1 else None
     if kind == "SLAPolicy":
         if chosen is None or chosen.name == name:
             return True
         return isinstance(model, SLAPolicy) and model.applies_to.matches(
-            state.customer, state.environment, list(state.services)
+            state.customer, state.environment, list(state.services), catalogue
         )
     if chosen is None:
         return False  # no policy applies, so no calendar does

@@ -89,7 +89,7 @@ def sync(
 
     found = list(sources(workspace, history, read_blob))
     policies = workspace.defect_policies
-    planned = plan(found, policies)
+    planned = plan(found, policies, workspace.services)
     configured = settings()
     name = repo or os.environ.get("GITHUB_REPOSITORY") or configured.github_repository
     blob_url = f"{server_url_from(os.environ)}/{name}/blob/{branch}" if name else None

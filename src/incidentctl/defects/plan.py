@@ -22,12 +22,13 @@ their incident's first service and are due on their own ``due:`` date.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
 from incidentctl.model.defects import DefectPolicy, Hotfix, ReleaseTrain, Route
+from incidentctl.model.policy import Catalogued
 from incidentctl.model.types import iso
 
 DEFECT_LABEL = "incident-defect"
@@ -179,19 +180,29 @@ def defect_due(
     )
 
 
-def route_for(policies: Sequence[DefectPolicy], service: str) -> tuple[DefectPolicy, Route] | None:
+def route_for(
+    policies: Sequence[DefectPolicy],
+    service: str,
+    catalogue: Mapping[str, Catalogued] | None = None,
+) -> tuple[DefectPolicy, Route] | None:
+    """The first route that takes the defects of ``service``: policies by name, routes in
+    their order (``catalogue`` gives the service's team and tier)."""
     for policy in policies:
         for route in policy.routes:
-            if route.matches(service):
+            if route.matches(service, catalogue):
                 return policy, route
     return None
 
 
-def plan(sources: Sequence[Source], policies: Sequence[DefectPolicy]) -> list[Planned]:
+def plan(
+    sources: Sequence[Source],
+    policies: Sequence[DefectPolicy],
+    catalogue: Mapping[str, Catalogued] | None = None,
+) -> list[Planned]:
     """One ``Planned`` per source, in order; an item without a route or history says why."""
     planned: list[Planned] = []
     for source in sources:
-        found = route_for(policies, source.service) if source.service else None
+        found = route_for(policies, source.service, catalogue) if source.service else None
         if found is None and source.tracker:
             # already tracked: only its ticket's state is read back
             planned.append(Planned(source, None, (), source.due, "tracked"))

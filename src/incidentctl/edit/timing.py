@@ -23,26 +23,32 @@ from incidentctl.edit.commands import Planned
 from incidentctl.history.model import History
 from incidentctl.load.document import parse_document
 from incidentctl.load.repository import Repository
-from incidentctl.model import Incident, SLAPolicy
+from incidentctl.model import Incident, Service, SLAPolicy
 from incidentctl.model.policy import applicable
 from incidentctl.model.types import iso
 
 
 def judging_policy(
-    history: History | None, edited: Incident, work_tree: Callable[[], list[SLAPolicy]]
+    history: History | None,
+    edited: Incident,
+    work_tree: Callable[[], tuple[list[SLAPolicy], dict[str, Service]]],
 ) -> SLAPolicy | None:
     """The SLA policy whose clock counts the edit that makes ``edited``; None if none.
 
-    ``work_tree`` gives the policies of the work tree, used only without a branch."""
+    ``work_tree`` gives the policies and the catalogue of the work tree, used only
+    without a branch."""
     latest = (edited.customer, edited.environment, list(edited.services), edited.severity)
     if history is None:
-        return applicable(work_tree(), *latest)
+        policies, catalogue = work_tree()
+        return applicable(policies, *latest, catalogue=catalogue)
     timeline = history.incidents.get(edited.id)
     states = [] if timeline is None else [(s, st) for s, st in timeline.states if st is not None]
-    policies, _ = history.policies_at(states[0][0].seq if states else history.commit_count)
+    opened = states[0][0].seq if states else history.commit_count
+    policies, _ = history.policies_at(opened)
+    catalogue = history.catalogue_at(opened)
     versions = [(s.customer, s.environment, list(s.services), s.severity) for _, s in states]
     for customer, environment, services, severity in [*versions, latest]:
-        policy = applicable(policies, customer, environment, services, severity)
+        policy = applicable(policies, customer, environment, services, severity, catalogue)
         if policy is not None:
             return policy
     return None
@@ -52,7 +58,12 @@ def policy_of_edit(root: Path, planned: Planned, history: History | None) -> SLA
     """``judging_policy`` of a planned edit of an incident under ``root``."""
     edited = parse_document(planned.display, planned.after.encode("utf-8")).model
     assert isinstance(edited, Incident)  # plan_edit checked it
-    return judging_policy(history, edited, lambda: Repository(root).load([planned.path]).policies)
+
+    def work_tree() -> tuple[list[SLAPolicy], dict[str, Service]]:
+        loaded = Repository(root).load([planned.path])
+        return loaded.policies, loaded.services
+
+    return judging_policy(history, edited, work_tree)
 
 
 def author_date(policy: SLAPolicy | None, now: datetime) -> datetime | None:

@@ -14,10 +14,10 @@ from typing import Any
 
 from incidentctl.history.model import CustomerUpdate, IncidentState, PolicyModel, RcaState
 from incidentctl.load import SourceDocument, parse_document
-from incidentctl.model import RCA, Calendar, DefectPolicy, Incident, SLAPolicy
+from incidentctl.model import RCA, Calendar, DefectPolicy, Incident, Service, SLAPolicy
 from incidentctl.problems import Level, Problem
 
-POLICY_KINDS = ("SLAPolicy", "Calendar", "DefectPolicy")
+POLICY_KINDS = ("SLAPolicy", "Calendar", "DefectPolicy", "Service")
 _SUFFIXES = (".rca.yaml", ".rca.yml", ".yaml", ".yml")
 
 # (line, col, level, rule, message) of a problem, without its path
@@ -122,7 +122,7 @@ class Parser:
         if isinstance(model, RCA):
             rca = RcaState.of(model)
             return Parsed("RCA", None, self._shared.setdefault(rca, rca))
-        if isinstance(model, SLAPolicy | Calendar | DefectPolicy):
+        if isinstance(model, SLAPolicy | Calendar | DefectPolicy | Service):
             return Parsed(model.kind, model.name, model)
         data = doc.data if isinstance(doc.data, dict) else {}
         kind = data.get("kind")

@@ -44,7 +44,7 @@ import msgspec
 import pydantic
 
 import incidentctl
-from incidentctl.history.blobs import BlobProblem, Parsed
+from incidentctl.history.blobs import POLICY_KINDS, BlobProblem, Parsed
 from incidentctl.history.model import (
     History,
     IncidentState,
@@ -55,7 +55,7 @@ from incidentctl.history.model import (
 )
 from incidentctl.model import MODEL_BY_KIND
 
-FORMAT = 2
+FORMAT = 3
 FOLDER = "incidentctl"
 SUFFIX = ".cache"
 MAX_CHECKPOINTS = 8
@@ -261,7 +261,7 @@ def _model(kind: str, data: bytes | None) -> PolicyModel | None:
     if data is None:
         return None
     model = MODEL_BY_KIND.get(kind)
-    if model is None or kind not in ("SLAPolicy", "Calendar", "DefectPolicy"):
+    if model is None or kind not in POLICY_KINDS:
         raise Damaged(f"it holds a policy of unknown kind {kind!r}")
     try:
         return typing.cast(PolicyModel, model.model_validate_json(data))

@@ -18,7 +18,7 @@ from typing import Any
 
 import msgspec
 
-from incidentctl.model import RCA, Calendar, DefectPolicy, Incident, SLAPolicy
+from incidentctl.model import RCA, Calendar, DefectPolicy, Incident, Service, SLAPolicy
 from incidentctl.problems import UsageError
 
 
@@ -244,15 +244,16 @@ def _decode(decoder: msgspec.msgpack.Decoder[Any], data: bytes) -> Any:
             gc.enable()
 
 
-PolicyModel = SLAPolicy | Calendar | DefectPolicy
+PolicyModel = SLAPolicy | Calendar | DefectPolicy | Service
 
 
 @dataclass
 class History:
     """The replayed first-parent history of the audited branch.
 
-    ``policies`` holds every version of every SLAPolicy, Calendar and DefectPolicy,
-    keyed by (kind, name); a ``None`` model means the policy was removed then.
+    ``policies`` holds every version of every SLAPolicy, Calendar, DefectPolicy and
+    Service (the catalogue, whose teams and tiers policies select by), keyed by (kind,
+    name); a ``None`` model means the policy was removed then.
     ``clamped`` lists the commits whose committer date was earlier than their first
     parent's (SPEC §3). ``problems`` holds the messages of versions of RCAs, policies
     and unidentifiable documents that did not load (an incident's are in its
@@ -288,3 +289,18 @@ class History:
             elif kind == "Calendar" and isinstance(current, Calendar):
                 calendars[name] = current
         return policies, calendars
+
+    def catalogue_at(self, seq: int) -> dict[str, Service]:
+        """The catalogued services as they stood after the commit at ``seq``."""
+        found: dict[str, Service] = {}
+        for (kind, name), versions in self.policies.items():
+            if kind != "Service":
+                continue
+            current: PolicyModel | None = None
+            for stamp, model in versions:
+                if stamp.seq > seq:
+                    break
+                current = model
+            if isinstance(current, Service):
+                found[name] = current
+        return found

@@ -24,7 +24,7 @@ from incidentctl.history.cache import FOLDER, MAX_BLOB_FILES, Checkpoint, DocKey
 from incidentctl.history.git import BlobReader, Commit, Git
 from incidentctl.history.model import History, IncidentState, RcaState, Stamp, Timeline, VersionRef
 
-DEFAULT_ROOTS = ("incidents", "policies")
+DEFAULT_ROOTS = ("incidents", "policies", "services")
 _KINDS = frozenset(("Incident", "RCA", *POLICY_KINDS))
 _PROGRESS_EVERY = 256
 

@@ -9,7 +9,7 @@ from pydantic import Field, StringConstraints, WithJsonSchema
 
 from incidentctl.model.base import Document, Strict
 from incidentctl.model.policy import Name
-from incidentctl.model.types import Handle
+from incidentctl.model.types import Handle, Tier
 
 Url = Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]
 ENV_NAME_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
@@ -23,7 +23,6 @@ EnvName = Annotated[
     ),
 ]
 Email = Annotated[str, StringConstraints(pattern=r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")]
-Tier = Literal[1, 2, 3, 4]
 
 
 class MonitorLink(Strict):

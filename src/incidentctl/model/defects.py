@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
 from incidentctl.model.base import Document, Strict
-from incidentctl.model.policy import Name, Selector
+from incidentctl.model.policy import Catalogued, Name, Selector, services_selected
 from incidentctl.model.types import Date, Duration, Severity
 
 Repo = Annotated[str, StringConstraints(pattern=r"^[\w.-]+/[\w.-]+$")]
@@ -30,10 +31,16 @@ class Route(Strict):
             raise ValueError("a route sends defects to exactly one of github or jira")
         return self
 
-    def matches(self, service: str) -> bool:
+    def matches(self, service: str, catalogue: Mapping[str, Catalogued] | None = None) -> bool:
+        """Whether the defects of ``service`` take this route: named in the list (``*``
+        for any), or selected by the selector's services, teams and tiers (read from
+        ``catalogue``)."""
         if isinstance(self.services, list):
             return service in self.services or "*" in self.services
-        return self.services.services is None or service in self.services.services
+        chosen = self.services
+        return services_selected(
+            chosen.services, chosen.teams, chosen.tiers, [service], catalogue or {}
+        )
 
 
 class Hotfix(Strict):

@@ -7,9 +7,9 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from incidentctl.model.base import Document, Strict
-from incidentctl.model.catalogue import Email, EnvName, Tier
+from incidentctl.model.catalogue import Email, EnvName
 from incidentctl.model.policy import Name
-from incidentctl.model.types import Handle, Severity
+from incidentctl.model.types import Handle, Severity, Tier
 
 EVENTS: tuple[str, ...] = (
     "opened",

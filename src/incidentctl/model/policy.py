@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Iterable, Mapping
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Protocol
 
 from pydantic import AfterValidator, Field, StringConstraints, WithJsonSchema, model_validator
 
 from incidentctl.model.base import Document, Strict
-from incidentctl.model.types import Date, Duration, Handle, Percent, Severity, Status, shown
+from incidentctl.model.types import (
+    Date,
+    Duration,
+    Handle,
+    Percent,
+    Severity,
+    Status,
+    Tier,
+    shown,
+)
 
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 
@@ -40,17 +50,67 @@ BUILTIN_CALENDAR = "24x7"
 FOLLOW_UP_WINDOW = 0.5
 
 
+class Catalogued(Protocol):
+    """What a selector reads of a catalogued service (a ``Service``)."""
+
+    @property
+    def owner(self) -> str: ...
+    @property
+    def tier(self) -> int: ...
+
+
+def team(handle: str) -> str:
+    """A team handle without its ``@``: ``@payments`` and ``payments`` are one team."""
+    return handle.lstrip("@")
+
+
+def services_selected(
+    names: Collection[str] | None,
+    teams: Collection[str] | None,
+    tiers: Collection[int] | None,
+    services: Iterable[str],
+    catalogue: Mapping[str, Catalogued],
+) -> bool:
+    """Whether one of ``services`` is selected by every service-level key given: named in
+    ``names`` (``*`` names any), owned by one of ``teams``, of one of ``tiers``. A team or
+    tier is read from the catalogue, so an uncatalogued service has none. No key: any."""
+    if names is None and teams is None and tiers is None:
+        return True
+    wanted = {team(t) for t in teams} if teams is not None else None
+    for name in services:
+        if names is not None and name not in names and "*" not in names:
+            continue
+        if wanted is not None or tiers is not None:
+            entry = catalogue.get(name)
+            if entry is None:
+                continue
+            if wanted is not None and team(entry.owner) not in wanted:
+                continue
+            if tiers is not None and entry.tier not in tiers:
+                continue
+        return True
+    return False
+
+
 class Selector(Strict):
     customers: list[str] | None = None
     environments: list[Literal["production", "non-production"]] | None = None
     services: list[str] | None = None
+    teams: list[Handle] | None = None
+    tiers: list[Tier] | None = None
 
-    def matches(self, customer: str | None, environment: str, services: list[str]) -> bool:
+    def matches(
+        self,
+        customer: str | None,
+        environment: str,
+        services: Iterable[str],
+        catalogue: Mapping[str, Catalogued] | None = None,
+    ) -> bool:
         if self.customers is not None and customer not in self.customers:
             return False
         if self.environments is not None and environment not in self.environments:
             return False
-        return self.services is None or any(s in self.services for s in services)
+        return services_selected(self.services, self.teams, self.tiers, services, catalogue or {})
 
 
 class Target(Strict):
@@ -89,10 +149,17 @@ class SLAPolicy(Document):
 
 
 def matching(
-    policies: list[SLAPolicy], customer: str | None, environment: str, services: list[str]
+    policies: list[SLAPolicy],
+    customer: str | None,
+    environment: str,
+    services: list[str],
+    catalogue: Mapping[str, Catalogued] | None = None,
 ) -> list[SLAPolicy]:
-    """The policies that apply to an incident, highest priority first."""
-    found = [p for p in policies if p.applies_to.matches(customer, environment, services)]
+    """The policies that apply to an incident, highest priority first. ``catalogue``
+    (the services by name) gives each service's team and tier."""
+    found = [
+        p for p in policies if p.applies_to.matches(customer, environment, services, catalogue)
+    ]
     return sorted(found, key=lambda p: (-p.priority, p.name))
 
 
@@ -102,13 +169,14 @@ def applicable(
     environment: str,
     services: list[str],
     severity: str,
+    catalogue: Mapping[str, Catalogued] | None = None,
 ) -> SLAPolicy | None:
     """The one policy that judges an incident with these attributes: None outside
     production, for ``NONPROD``, and when no policy matches or several tie at the
-    highest priority."""
+    highest priority. ``catalogue`` gives each service's team and tier."""
     if environment != "production" or severity == "NONPROD":
         return None
-    found = matching(policies, customer, environment, services)
+    found = matching(policies, customer, environment, services, catalogue)
     top = [p for p in found if p.priority == found[0].priority] if found else []
     return top[0] if len(top) == 1 else None
 

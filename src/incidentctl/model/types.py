@@ -15,6 +15,8 @@ from pydantic_core import PydanticCustomError, core_schema
 API_VERSION = "incidentctl/v1"
 
 Severity = Literal["SEV1", "SEV2", "SEV3", "SEV4", "NONPROD"]
+# A catalogued service's criticality: 1 is the most critical.
+Tier = Literal[1, 2, 3, 4]
 SEVERITIES: tuple[Severity, ...] = ("SEV1", "SEV2", "SEV3", "SEV4", "NONPROD")
 
 Status = Literal["open", "acknowledged", "mitigated", "waiting", "resolved", "closed", "cancelled"]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from incidentctl.model import NotificationPolicy, Service
 from incidentctl.model.notify import Channel, Route
+from incidentctl.model.policy import services_selected
 from incidentctl.notify.events import Event
 
 
@@ -31,16 +32,9 @@ def matches(route: Route, event: Event, services: Mapping[str, Service]) -> bool
         return False
     if route.environments is not None and state.environment not in route.environments:
         return False
-    if route.services is not None and not set(state.services) & set(route.services):
-        return False
     if route.customers is not None and state.customer not in route.customers:
         return False
-    catalogued = [services[s] for s in state.services if s in services]
-    if route.teams is not None:
-        teams = {t.lstrip("@") for t in route.teams}
-        if not any(s.owner.lstrip("@") in teams for s in catalogued):
-            return False
-    return route.tiers is None or any(s.tier in route.tiers for s in catalogued)
+    return services_selected(route.services, route.teams, route.tiers, state.services, services)
 
 
 def targets_for(

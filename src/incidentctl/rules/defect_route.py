@@ -22,7 +22,11 @@ def check(context: Context, rule: Rule) -> Iterator[Problem]:
         return  # a DefectPolicy that failed to load is reported; this may follow from it
     for doc, incident in context.workspace.target_models(Incident):
         for index, defect in enumerate(incident.defects):
-            if not any(r.matches(defect.service) for p in policies for r in p.routes):
+            if not any(
+                r.matches(defect.service, context.workspace.services)
+                for p in policies
+                for r in p.routes
+            ):
                 yield doc.problem(
                     rule.id,
                     f"no DefectPolicy route covers service {defect.service!r}, so its defects "

@@ -23,7 +23,13 @@ def check(context: Context, rule: Rule) -> Iterator[Problem]:
     for doc, incident in context.workspace.target_models(Incident):
         if incident.environment != "production" or incident.severity == "NONPROD":
             continue
-        found = matching(policies, incident.customer, incident.environment, incident.services)
+        found = matching(
+            policies,
+            incident.customer,
+            incident.environment,
+            incident.services,
+            context.workspace.services,
+        )
         if not found:
             if also is None:
                 continue  # a policy that failed to load is reported; this may follow from it

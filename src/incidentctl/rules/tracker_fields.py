@@ -14,11 +14,11 @@ Failing: a defect title of 300 characters, a title over two lines, a Jira route 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from incidentctl.load.document import SourceDocument
 from incidentctl.load.errors import Loc
-from incidentctl.model import RCA, DefectPolicy, Incident
+from incidentctl.model import RCA, DefectPolicy, Incident, Service
 from incidentctl.model.defects import Route
 from incidentctl.problems import Problem
 from incidentctl.rules.base import Context, Rule
@@ -31,10 +31,12 @@ TRACKED_ACTIONS = frozenset({"fix", "prevent"})
 _SPACE = re.compile(r"\s")
 
 
-def route_of(policies: list[DefectPolicy], service: str | None) -> Route | None:
+def route_of(
+    policies: list[DefectPolicy], service: str | None, catalogue: Mapping[str, Service]
+) -> Route | None:
     if service is None:
         return None
-    return next((r for p in policies for r in p.routes if r.matches(service)), None)
+    return next((r for p in policies for r in p.routes if r.matches(service, catalogue)), None)
 
 
 def title_problem(title: str, route: Route) -> str | None:
@@ -72,12 +74,12 @@ def check(context: Context, rule: Rule) -> Iterator[Problem]:
     for doc, incident in workspace.target_models(Incident):
         for index, defect in enumerate(incident.defects):
             if defect.tracker is None:
-                route = route_of(policies, defect.service)
+                route = route_of(policies, defect.service, workspace.services)
                 yield from titled(doc, defect.title, route, ("defects", index, "title"))
     services = {i.id: i.services for _, i in workspace.models(Incident)}
     for doc, rca in workspace.target_models(RCA):
         first = services.get(rca.incident_ids[0]) or []
-        route = route_of(policies, first[0] if first else None)
+        route = route_of(policies, first[0] if first else None, workspace.services)
         for index, action in enumerate(rca.actions):
             if action.status == "open" and action.type in TRACKED_ACTIONS and not action.tracker:
                 yield from titled(doc, action.title, route, ("actions", index, "title"))

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from incidentctl.history.model import History, IncidentState, RcaState, Stamp
-from incidentctl.model import Calendar, SLAPolicy
+from incidentctl.model import Calendar, Service, SLAPolicy
 from incidentctl.model.policy import (
     BUILTIN_CALENDAR,
     FOLLOW_UP_WINDOW,
@@ -178,12 +178,16 @@ class PolicyChooser:
 
     Chosen among the policies on the branch when the incident opened: the single
     highest-priority one whose selector matches the version's customer, environment
-    and services; None outside production, for ``NONPROD``, when none matches, or when
-    several tie (``reason`` says which).
+    and services (their teams and tiers read from ``catalogue``, the catalogue on the
+    branch when the incident opened); None outside production, for ``NONPROD``, when
+    none matches, or when several tie (``reason`` says which).
     """
 
-    def __init__(self, policies: Sequence[SLAPolicy]) -> None:
+    def __init__(
+        self, policies: Sequence[SLAPolicy], catalogue: Mapping[str, Service] | None = None
+    ) -> None:
         self.policies = list(policies)
+        self.catalogue = dict(catalogue or {})
         self.by_name = {p.name: p for p in policies}
         self._chosen: dict[tuple[str | None, str, tuple[str, ...], bool], str | None] = {}
 
@@ -196,7 +200,12 @@ class PolicyChooser:
 
     def _choose(self, state: IncidentState) -> str | None:
         chosen = applicable(
-            self.policies, state.customer, state.environment, list(state.services), state.severity
+            self.policies,
+            state.customer,
+            state.environment,
+            list(state.services),
+            state.severity,
+            self.catalogue,
         )
         return None if chosen is None else chosen.name
 
@@ -204,7 +213,9 @@ class PolicyChooser:
         """Why no policy applies to ``state``."""
         if state.environment != "production" or state.severity == "NONPROD":
             return "no customer SLA outside production"
-        found = matching(self.policies, state.customer, state.environment, list(state.services))
+        found = matching(
+            self.policies, state.customer, state.environment, list(state.services), self.catalogue
+        )
         return "no SLA policy applies" if not found else "several SLA policies tie"
 
 
@@ -241,7 +252,7 @@ def tell(
     policies, calendars = (
         snapshot if snapshot is not None else history.policies_at(versions[0][0].seq)
     )
-    chooser = PolicyChooser(policies)
+    chooser = PolicyChooser(policies, history.catalogue_at(versions[0][0].seq))
     first = next((n for _, st in present(versions) if (n := chooser(st)) is not None), None)
     policy = chooser.by_name[first] if first is not None else None
     rca_versions = [
