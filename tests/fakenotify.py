@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -244,19 +244,39 @@ def check_blocks(blocks: Any) -> list[str]:
 
 
 class FakeSlack(_Fake):
+    """An incoming webhook, and the Web API methods a bot uses: ``chat.postMessage``
+    (keeping each message's ``metadata``), ``conversations.history`` (newest first,
+    paginated by cursor, metadata only with ``include_all_metadata``) and
+    ``conversations.list``. ``answer_lost(n)`` posts the next ``n`` messages and then
+    answers 500, as when Slack's answer is lost on the way back; ``hold_answers(s)``
+    posts, then waits ``s`` seconds before answering (a client may die meanwhile)."""
+
     TOKEN = "xoxb-fake-token"
+    CHANNELS: ClassVar[dict[str, str]] = {"C0INCIDENT1": "incidents", "C0GENERAL01": "general"}
 
     def __init__(self, server: HTTPServer) -> None:
         super().__init__(server)
         self.webhook_url = self.base + "/services/T000/B000/XXXXXXXX"
         self.api_url = self.base + "/api/"
         self.messages: list[dict[str, Any]] = []
+        self.history: dict[str, list[dict[str, Any]]] = {c: [] for c in self.CHANNELS}
+        self.lost = 0
+        self.hold = 0.0
+        self.reads: list[str] = []  # the read methods called, in order
         server.expect_request("/services/T000/B000/XXXXXXXX", method="POST").respond_with_handler(
             self.incoming
         )
         server.expect_request("/api/chat.postMessage", method="POST").respond_with_handler(
             self.post_message
         )
+        server.expect_request("/api/conversations.history").respond_with_handler(self.read_history)
+        server.expect_request("/api/conversations.list").respond_with_handler(self.list_channels)
+
+    def answer_lost(self, count: int) -> None:
+        self.lost += count
+
+    def hold_answers(self, seconds: float) -> None:
+        self.hold = seconds
 
     def _check(self, body: dict[str, Any]) -> list[str]:
         problems = check_blocks(body.get("blocks"))
@@ -277,23 +297,86 @@ class FakeSlack(_Fake):
             self.messages.append(body)
             return Response("ok", status=200)
 
+    def _channel(self, given: Any) -> str | None:
+        if given in self.CHANNELS:
+            return str(given)
+        return next((i for i, n in self.CHANNELS.items() if f"#{n}" == given or n == given), None)
+
+    def _authorised(self, request: Request) -> bool:
+        return request.headers.get("Authorization") == f"Bearer {self.TOKEN}"
+
     def post_message(self, request: Request) -> Response:
         with self._lock:
             failure = self._failure()
             if failure is not None:
                 return failure
-            if request.headers.get("Authorization") != f"Bearer {self.TOKEN}":
+            if not self._authorised(request):
                 return _json({"ok": False, "error": "invalid_auth"})
             body = request.get_json(silent=True) or dict(request.form)
             if isinstance(body.get("blocks"), str):
                 body["blocks"] = json.loads(body["blocks"])
+            if isinstance(body.get("metadata"), str):
+                body["metadata"] = json.loads(body["metadata"])
             problems = self._check(body)
+            metadata = body.get("metadata")
+            if metadata is not None and not (
+                isinstance(metadata, dict)
+                and isinstance(metadata.get("event_type"), str)
+                and re.fullmatch(r"[a-z0-9_]+", metadata["event_type"])
+                and isinstance(metadata.get("event_payload"), dict)
+            ):
+                problems.append(f"metadata is not {{event_type, event_payload}}: {metadata!r}")
             if problems:
                 self.violations.extend(problems)
                 return _json({"ok": False, "error": "invalid_blocks"})
+            channel = self._channel(body.get("channel"))
+            if channel is None:
+                return _json({"ok": False, "error": "channel_not_found"})
             self.messages.append(body)
             ts = f"{1700000000 + len(self.messages)}.000100"
-            return _json({"ok": True, "channel": body.get("channel"), "ts": ts})
+            stored = {"type": "message", "ts": ts, "text": body["text"]}
+            if metadata is not None:
+                stored["metadata"] = metadata
+            self.history[channel].insert(0, stored)
+            lost, self.lost = self.lost > 0, max(0, self.lost - 1)
+            hold = self.hold
+        if hold:
+            time.sleep(hold)
+        if lost:
+            return Response("", status=500)
+        return _json({"ok": True, "channel": channel, "ts": ts})
+
+    def read_history(self, request: Request) -> Response:
+        with self._lock:
+            self.reads.append("conversations.history")
+            if not self._authorised(request):
+                return _json({"ok": False, "error": "invalid_auth"})
+            args = {**request.args, **request.form}
+            channel = args.get("channel")
+            if channel not in self.history:
+                # the method takes an id, never a name
+                return _json({"ok": False, "error": "channel_not_found"})
+            limit = min(999, int(args.get("limit") or 100))
+            start = int(args.get("cursor") or 0)
+            everything = args.get("include_all_metadata") in ("1", "true", "True")
+            page = [
+                m if everything else {k: v for k, v in m.items() if k != "metadata"}
+                for m in self.history[channel][start : start + limit]
+            ]
+            more = start + limit < len(self.history[channel])
+            return _json({
+                "ok": True, "messages": page, "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+            })  # fmt: skip
+
+    def list_channels(self, request: Request) -> Response:
+        with self._lock:
+            self.reads.append("conversations.list")
+            if not self._authorised(request):
+                return _json({"ok": False, "error": "invalid_auth"})
+            channels = [{"id": i, "name": n, "is_channel": True} for i, n in self.CHANNELS.items()]
+            return _json({"ok": True, "channels": channels,
+                          "response_metadata": {"next_cursor": ""}})  # fmt: skip
 
 
 # -- SMTP ----------------------------------------------------------------------------------

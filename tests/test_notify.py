@@ -423,6 +423,96 @@ def test_a_slack_bot_token_posts_with_chat_post_message(
     assert world.slack.attempts[1] - world.slack.attempts[0] >= 1.0
 
 
+def _bot(repo: Repo, world: World, channel: str, only_room: bool = False) -> dict[str, str]:
+    """Make the room a bot-token channel; the environment it needs."""
+    path = repo.path / "notifications/default.yaml"
+    text = path.read_text(encoding="utf-8").replace(
+        "slack: {webhook_url_env: SLACK_WEBHOOK_URL}",
+        f"slack: {{token_env: SLACK_BOT_TOKEN, channel: '{channel}'}}",
+    )
+    if only_room:
+        text = text[: text.index("routes:\n")] + "routes:\n  - events: [opened]\n    to: [room]\n"
+    path.write_text(text, encoding="utf-8")
+    return {"SLACK_BOT_TOKEN": FakeSlack.TOKEN, "INCIDENTCTL_SLACK_API_URL": world.slack.api_url}
+
+
+def _identities(world: World) -> list[str]:
+    return [m["metadata"]["event_payload"]["id"] for m in world.slack.messages]
+
+
+def test_a_slack_post_whose_answer_was_lost_is_not_posted_again(
+    run_cli: RunCli, world: World, tmp_path: Path
+) -> None:
+    """Slack posted, but its answer was lost (a 500): the retry looks in the channel's
+    history for the message's identity and finds it, rather than posting it twice."""
+    repo = story(world, tmp_path / "repo")
+    env = _bot(repo, world, "C0INCIDENT1")
+    world.slack.answer_lost(1)
+    result = notify(run_cli, repo, world, "--range", _range(repo), "--at",
+                    "2026-03-02T10:31:00Z", **env)  # fmt: skip
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert len(world.slack.messages) == 3
+    assert len(set(_identities(world))) == 3
+    assert world.slack.reads == ["conversations.history"]  # once, after the lost answer
+    assert "to default/room: already posted, ts 1700000001.000100" in result.stdout
+    again = notify(run_cli, repo, world, "--range", _range(repo), "--at",
+                   "2026-03-02T10:32:00Z", **env)  # fmt: skip
+    assert again.stdout == "nothing to send\n"
+    assert len(world.slack.messages) == 3
+
+
+def test_a_run_killed_after_slack_posted_is_not_repeated(
+    run_cli: RunCli, world: World, tmp_path: Path
+) -> None:
+    """The run dies after Slack posted and before the ledger recorded it. The next run
+    after the lease finds the message in the channel (the channel named, its id looked
+    up) and records it as sent: one message in Slack."""
+    repo = story(world, tmp_path / "repo")
+    env = _bot(repo, world, "#incidents", only_room=True)
+    world.slack.hold_answers(5)
+    run = _cli(repo.path, {**world.env, **env}, "--range", _range(repo),
+               "--at", "2026-03-02T10:31:00Z")  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not world.slack.messages and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert world.slack.messages, run.communicate()
+    run.send_signal(signal.SIGKILL)
+    run.communicate(timeout=10)
+    world.slack.hold_answers(0)
+    soon = notify(run_cli, repo, world, "--range", _range(repo), "--at",
+                  "2026-03-02T10:35:00Z", **env)  # fmt: skip
+    assert (soon.exit_code, soon.stdout) == (0, "nothing to send\n")
+    later = notify(run_cli, repo, world, "--range", _range(repo), "--at",
+                   "2026-03-02T10:45:00Z", **env)  # fmt: skip
+    assert later.exit_code == 0, later.stdout + later.stderr
+    assert later.stdout == (
+        "resent: INC-2026-0001/opened to default/room: already posted, ts 1700000001.000100\n"
+    )
+    assert len(world.slack.messages) == 1
+    assert world.slack.reads == ["conversations.list", "conversations.history"]
+    done = notify(run_cli, repo, world, "--range", _range(repo), "--at",
+                  "2026-03-02T11:00:00Z", **env)  # fmt: skip
+    assert done.stdout == "nothing to send\n"
+    assert len(world.slack.messages) == 1
+
+
+def test_a_failed_slack_post_is_checked_for_then_posted_once(
+    run_cli: RunCli, world: World, tmp_path: Path
+) -> None:
+    """The opposite case: Slack refused the first post (a 503). The retry finds nothing
+    in the channel, so the message is posted, once."""
+    repo = story(world, tmp_path / "repo")
+    env = _bot(repo, world, "C0INCIDENT1", only_room=True)
+    world.slack.fail(1, 503)
+    world.slack.hold_answers(0)
+    first = notify(run_cli, repo, world, "--range", _range(repo), "--at",
+                   "2026-03-02T10:31:00Z", INCIDENTCTL_NOTIFY_PACE="0", **env)  # fmt: skip
+    assert first.exit_code == 0, first.stdout + first.stderr
+    assert len(world.slack.messages) == 1  # the 503 did not post; the retry did
+    assert world.slack.reads == ["conversations.history"]
+    assert "sent: INC-2026-0001/opened to default/room: ts " in first.stdout
+
+
 def test_update_send_pushes_then_emails_the_customer_once(
     run_cli: RunCli, world: World, tmp_path: Path
 ) -> None:

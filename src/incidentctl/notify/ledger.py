@@ -132,17 +132,22 @@ class Ledger:
             return entry.run != run and entry.at + self.lease <= now
         return False
 
-    def claim(self, pairs: Iterable[Pair], run: str, now: datetime) -> tuple[set[Pair], set[Pair]]:
-        """Claim the pairs nobody holds: (claimed now, of which were abandoned claims)."""
+    def claim(
+        self, pairs: Iterable[Pair], run: str, now: datetime
+    ) -> tuple[set[Pair], set[Pair], set[Pair]]:
+        """Claim the pairs nobody holds: (claimed now, of which were abandoned claims, of
+        which were tried before: abandoned or released after a failure, so possibly
+        delivered although nobody recorded it)."""
         wanted = list(dict.fromkeys(pairs))
         for _ in range(_ATTEMPTS):
             self._read()
             free = [p for p in wanted if self.claimable(p, run, now)]
             if not free:
-                return set(), set()
-            stale = {p for p in free if p in self._entries and self._entries[p].state == "claimed"}
+                return set(), set(), set()
+            tried = {p for p in free if p in self._entries}
+            stale = {p for p in tried if self._entries[p].state == "claimed"}
             if self._publish([(p, "claimed") for p in free], run, now):
-                return set(free), stale
+                return set(free), stale, tried
             time.sleep(0.05 + secrets.randbelow(100) / 1000)
         raise LedgerError("the notification ledger kept changing under this run: try again")
 

@@ -144,7 +144,7 @@ class Runner:
         if not planned:
             return []
         with self._lock:
-            claimed, stale = self.ledger.claim(
+            claimed, stale, tried = self.ledger.claim(
                 [p for item in planned for p in item.pairs], self.run_id, now
             )
         work: dict[str, list[tuple[int, Planned, tuple[Pair, ...]]]] = defaultdict(list)
@@ -157,7 +157,7 @@ class Runner:
         def channel_worker(items: list[tuple[int, Planned, tuple[Pair, ...]]]) -> None:
             dead: str | None = None
             for index, item, pairs in items:
-                outcome = self._one(item, pairs, stale, board, now, dead)
+                outcome = self._one(item, pairs, stale, tried, board, now, dead)
                 if outcome.status == "failed" and outcome.note.endswith("cannot be reached"):
                     dead = outcome.note
                 results[index] = outcome
@@ -172,6 +172,7 @@ class Runner:
         item: Planned,
         pairs: tuple[Pair, ...],
         stale: set[Pair],
+        tried: set[Pair],
         board: Board | None,
         now: datetime,
         dead: str | None,
@@ -195,6 +196,7 @@ class Runner:
             now,
             _recipients(item, self.workspace),
             _routing_key(item, self.workspace, self.environ),
+            any(p in tried for p in pairs),
         )
         try:
             note = self.sender(target).send(delivery)

@@ -52,6 +52,9 @@ class Delivery:
     now: datetime
     recipients: tuple[str, ...] = ()  # email: the addresses to write to
     routing_key: str | None = None  # PagerDuty: the service's key, when it has one
+    # An earlier run tried this delivery (it died, or failed without knowing whether the
+    # receiver took it): a channel that can read back what it sent looks first.
+    resend: bool = False
 
 
 class Sender(Protocol):
