@@ -169,6 +169,8 @@ class FakeGitHub(ContractFake):
         self.exchanges: list[Exchange] = []
         self.drop_labels = False  # as GitHub does for a token without push access
         self.grace = 0  # requests served normally before the injected failures start
+        self._listing: threading.Barrier | None = None
+        self._answer_delay = 0.0
         self._ids = 1000
         self._lock = threading.Lock()
         issues = r"^/repos/([^/]+/[^/]+)/issues"
@@ -300,8 +302,25 @@ class FakeGitHub(ContractFake):
 
     # -- serving --------------------------------------------------------------
 
+    def hold_listings(self, parties: int = 2, timeout: float = 20.0) -> None:
+        """Hold the next listings of issues until ``parties`` of them have arrived, so
+        that concurrent runs all see the same issues before any of them writes. Once."""
+        self._listing = threading.Barrier(parties, timeout=timeout)
+
+    def delay_comment_answers(self, seconds: float) -> None:
+        """Create each comment at once, but answer only ``seconds`` later (the client may
+        die meanwhile: the comment is there, and the client never knew)."""
+        self._answer_delay = seconds
+
     def handle(self, request: Request) -> Response:
         self._wait_if_held(request.method == "POST" and request.path.endswith("/issues"))
+        listing = self._listing
+        if listing is not None and request.method == "GET" and request.path.endswith("/issues"):
+            try:
+                listing.wait()
+            except threading.BrokenBarrierError:
+                self.held_out = True
+            self._listing = None
         with self._lock:
             path = request.path.removeprefix(self.prefix)
             body = request.get_json(silent=True) if request.data else None
@@ -309,7 +328,9 @@ class FakeGitHub(ContractFake):
             self.exchanges.append(exchange)
             response = self._answer(request, path)
             exchange.status = response.status_code
-            return response
+        if self._answer_delay and request.method == "POST" and path.endswith("/comments"):
+            time.sleep(self._answer_delay)
+        return response
 
     def _answer(self, request: Request, path: str) -> Response:
         wrapped = WerkzeugOpenAPIRequest(request)

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +19,7 @@ from pytest_httpserver import HTTPServer
 
 from fakegithub import BOT, HTML, FakeGitHub
 from gitrepo import Commit, Repo, build_repo, incident_yaml, sla_policy_yaml
+from incidentctl.github.delivery import CHANNEL
 from incidentctl.github.watch import (
     CloseIssue,
     Links,
@@ -29,6 +36,7 @@ from incidentctl.github.watch import (
 )
 from incidentctl.history.replay import replay
 from incidentctl.model import SLAPolicy
+from incidentctl.notify.ledger import LEDGER_REF
 from incidentctl.sla.engine import Board, evaluate
 from incidentctl.trackers import TrackedIssue
 
@@ -267,6 +275,150 @@ def test_watch_needs_a_repository(tmp_path: Path, run_cli: RunCli, fake: FakeGit
     result = run_cli(["-C", repo.path, "github", "watch"], env=fake.env())
     assert result.exit_code == 2
     assert "pass --repo owner/repo" in result.stderr
+
+
+# -- the delivery ledger: exactly once across reruns, crashes and concurrent runs --------
+
+
+def ledger_states(repo: Repo) -> dict[str, str]:
+    """The watch channel's pairs in the clone's delivery ledger: key -> last state."""
+    text = repo.git("show", f"{LEDGER_REF}:ledger.jsonl")
+    found = {}
+    for line in text.splitlines():
+        entry = json.loads(line)
+        if entry["channel"] == CHANNEL:
+            found[entry["key"]] = entry["state"]
+    return found
+
+
+def test_warnings_are_deliveries_in_the_notify_ledger(
+    tmp_path: Path, run_cli: RunCli, fake: FakeGitHub
+) -> None:
+    repo = opened(tmp_path)
+    assert watch(run_cli, fake, repo, "2026-11-16T12:10:00Z").exit_code == 0
+    assert ledger_states(repo) == {
+        "INC-2026-0001/tracking-issue": "released",
+        "INC-2026-0001/resolve/1/50": "sent",
+    }
+    reads = len(fake.requests("GET", r"/comments$"))
+    again = watch(run_cli, fake, repo, "2026-11-16T12:20:00Z")
+    assert "nothing to post" in again.stdout
+    # What the ledger holds as sent is not looked for on the issue again.
+    assert len(fake.requests("GET", r"/comments$")) == reads
+    assert len(comments(fake)) == 1
+
+
+def test_comments_posted_before_the_ledger_are_not_posted_again(
+    tmp_path: Path, run_cli: RunCli, fake: FakeGitHub
+) -> None:
+    """A repository watched before warnings were ledger deliveries: the markers of the
+    bot's comments are recorded as sent; nothing is posted twice."""
+    repo = opened(tmp_path)
+    title, body = "INC-2026-0001: Payments are failing", tracking_marker("INC-2026-0001")
+    number = fake.add_issue(REPO, title, body, login=BOT, labels=[LABEL])
+    for key in ("50", "75"):
+        fake.add_comment(REPO, number, watch_marker(f"INC-2026-0001/resolve/1/{key}") + "\nold",
+                         login=BOT)  # fmt: skip
+
+    result = watch(run_cli, fake, repo, "2026-11-16T13:10:00Z")
+
+    assert result.exit_code == 0, result.stderr
+    assert "nothing to post" in result.stdout
+    assert len(fake.comments_on(REPO, number)) == 2
+    assert ledger_states(repo) == {
+        "INC-2026-0001/resolve/1/50": "sent",
+        "INC-2026-0001/resolve/1/75": "sent",
+    }
+    later = watch(run_cli, fake, repo, "2026-11-16T13:40:00Z")
+    assert later.exit_code == 0, later.stderr
+    assert [markers(c.body) for c in fake.comments_on(REPO, number)][2:] == [
+        ["INC-2026-0001/resolve/1/90"]
+    ]
+
+
+def _watch_process(repo: Path, env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    command = [sys.executable, "-c", "from incidentctl.cli.main import main; main()",
+               "-C", str(repo), "github", "watch", "--repo", REPO, *args]  # fmt: skip
+    return subprocess.Popen(command, env={**os.environ, **env}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+
+
+def test_a_run_killed_after_github_took_its_comment_posts_nothing_twice(
+    tmp_path: Path, run_cli: RunCli, fake: FakeGitHub
+) -> None:
+    repo = opened(tmp_path)
+    fake.delay_comment_answers(5)
+    run = _watch_process(repo.path, fake.env(), "--at", "2026-11-16T12:10:00Z")
+    deadline = time.monotonic() + 60
+    while not fake.comments and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert fake.comments, run.communicate()
+    run.send_signal(signal.SIGKILL)
+    run.communicate(timeout=10)
+    fake.delay_comment_answers(0)
+    assert ledger_states(repo)["INC-2026-0001/resolve/1/50"] == "claimed"
+
+    # Within the lease the dead run's claim stands; after it, the marker on the issue
+    # shows the comment was posted: it is recorded, not posted again.
+    for at in ("2026-11-16T12:15:00Z", "2026-11-16T12:25:00Z"):
+        rerun = watch(run_cli, fake, repo, at)
+        assert rerun.exit_code == 0, rerun.stderr
+        assert "nothing to post" in rerun.stdout
+    assert ledger_states(repo)["INC-2026-0001/resolve/1/50"] == "sent"
+    assert [markers(b) for b in comments(fake)] == [["INC-2026-0001/resolve/1/50"]]
+    assert watch(run_cli, fake, repo, "2026-11-16T13:10:00Z").exit_code == 0
+    assert [markers(b) for b in comments(fake)] == [
+        ["INC-2026-0001/resolve/1/50"],
+        ["INC-2026-0001/resolve/1/75"],
+    ]
+
+
+@pytest.fixture
+def threaded(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
+    for name in ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    github = FakeGitHub(server)
+    yield github
+    server.clear()
+    server.stop()
+    github.check()
+
+
+def test_two_concurrent_runs_post_each_warning_once(tmp_path: Path, threaded: FakeGitHub) -> None:
+    """Two runs in two clones, with the ledger on their remote: both see no tracking
+    issue (their listings are held until both arrive), yet one issue is opened and each
+    threshold is posted once."""
+    seed = opened(tmp_path)
+    remote = tmp_path / "remote.git"
+    seed.git("clone", "-q", "--bare", str(seed.path), str(remote))
+    clones = []
+    for name in ("a", "b"):
+        seed.git("clone", "-q", str(remote), str(tmp_path / name))
+        clones.append(tmp_path / name)
+    threaded.hold_listings(2)
+    runs = [
+        _watch_process(path, threaded.env(), "--remote", "origin", "--at", "2026-11-16T13:10:00Z")
+        for path in clones
+    ]
+    results = [run.communicate(timeout=120) for run in runs]
+    assert not threaded.held_out
+    codes = sorted(run.returncode for run in runs)
+    # The loser of the tracking issue's claim says so and leaves the warning to the
+    # next run; or it came second and found the work done.
+    assert codes[0] == 0, results
+    issues = threaded.issues_in(REPO, LABEL)
+    assert len(issues) == 1, results
+    posted = [markers(c.body) for c in threaded.comments_on(REPO, issues[0].number)]
+    assert posted == [["INC-2026-0001/resolve/1/50", "INC-2026-0001/resolve/1/75"]], results
+    # A third run (in either clone) finds everything delivered.
+    third = _watch_process(clones[1], threaded.env(), "--remote", "origin",
+                           "--at", "2026-11-16T13:20:00Z")  # fmt: skip
+    out, err = third.communicate(timeout=120)
+    assert third.returncode == 0, err
+    assert "nothing to post" in out
+    assert len(threaded.comments_on(REPO, issues[0].number)) == 1
 
 
 # -- planning, without HTTP ----------------------------------------------------

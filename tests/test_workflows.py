@@ -155,8 +155,12 @@ def test_the_watch_runs_every_ten_minutes_one_at_a_time() -> None:
     assert "workflow_dispatch" in workflow["on"]
     assert workflow["concurrency"]["cancel-in-progress"] is False
     [job] = workflow["jobs"].values()
-    assert job["permissions"] == {"contents": "read", "issues": "write"}
-    assert any("incidentctl github watch" in s.get("run", "") for s in job["steps"])
+    # contents: write pushes the delivery ledger's ref, which the watch shares with notify
+    assert job["permissions"] == {"contents": "write", "issues": "write"}
+    assert any(
+        "incidentctl github watch --ref main --remote origin" in s.get("run", "")
+        for s in job["steps"]
+    )
 
 
 def test_the_composite_action_installs_itself_and_passes_inputs_through_env() -> None:

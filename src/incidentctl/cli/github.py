@@ -9,16 +9,11 @@ from __future__ import annotations
 import os
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from incidentctl.cli.main import TIMESTAMP, SuggestingGroup, branch_option, now_or, settings
 from incidentctl.github.comment import DEFAULT_BOT_LOGIN
-
-if TYPE_CHECKING:
-    from incidentctl.github.watch import Action
-    from incidentctl.trackers.github import GitHub
 
 BOT_LOGIN_HELP = (
     "The login the workflow's token posts as; only its comments count [default: "
@@ -96,10 +91,19 @@ def comment(folder: Path, event_path: Path | None, repo: str | None, bot_login: 
 )
 @click.option("--repo", default=None, help="owner/repo (default: $GITHUB_REPOSITORY).")
 @click.option("--bot-login", default=None, callback=_bot_login, help=BOT_LOGIN_HELP)
+@click.option(
+    "--remote", default=None, help="Keep the delivery ledger on this remote too (CI: origin)."
+)
 @click.option("--dry-run", is_flag=True, help="Read GitHub and say what would be posted.")
 @click.pass_obj
 def watch(
-    root: Path, ref: str, as_of: datetime | None, repo: str | None, bot_login: str, dry_run: bool
+    root: Path,
+    ref: str,
+    as_of: datetime | None,
+    repo: str | None,
+    bot_login: str,
+    remote: str | None,
+    dry_run: bool,
 ) -> int:
     """Warn each incident's tracking issue of SLA thresholds crossed, once each.
 
@@ -107,7 +111,10 @@ def watch(
     overdue actions.
     """
     from incidentctl.github import watch as sla_watch
+    from incidentctl.github.delivery import WatchRun
+    from incidentctl.history.git import Git
     from incidentctl.history.replay import replay
+    from incidentctl.notify.ledger import Ledger, new_run_id
     from incidentctl.problems import UsageError
     from incidentctl.rca.files import rcas_at
     from incidentctl.sla.engine import evaluate
@@ -116,43 +123,19 @@ def watch(
     name = repo or os.environ.get("GITHUB_REPOSITORY") or settings().github_repository
     if not name:
         raise UsageError("which repository? pass --repo owner/repo (or set GITHUB_REPOSITORY)")
+    now = now_or(as_of)
     history = replay(root, ref)
-    board = evaluate(history, now_or(as_of))
+    board = evaluate(history, now)
     policies = sla_watch.policies_for(history, board)
     overdue = sla_watch.overdue_actions(rcas_at(root, board.commit), board)
     links = sla_watch.Links(
         server_url_from(os.environ), name, board.commit, sla_watch.incident_paths(history)
     )
-    failures: dict[str, str] = {}
+    ledger = Ledger(Git(root), remote)
     with GitHub.from_env(name) as github:
-        tracking = sla_watch.tracking_issues(github.labelled(sla_watch.TRACKING_LABEL))
-        wanted = {c.incident.id for c in sla_watch.crossings(board, policies)}
-        wanted |= {o.incident for o in overdue}
-        posted: set[str] = set()
-        for incident_id in sorted(wanted & tracking.keys()):
-            try:
-                comments = github.comments(tracking[incident_id].number)
-            except GitHubError as error:
-                failures[incident_id] = str(error)
-                continue
-            posted |= sla_watch.posted_keys(comments, bot_login)
-        actions = sla_watch.plan(board, policies, tracking, posted, links, overdue)
-        numbers = {incident_id: issue.number for incident_id, issue in tracking.items()}
-        # Each incident on its own: one that GitHub refuses (a locked issue, an issue
-        # deleted meanwhile) never keeps the others' warnings from being posted.
-        for action in actions:
-            if action.incident in failures:
-                continue
-            line = sla_watch.describe(action)
-            if dry_run:
-                click.echo(f"would {line}")
-                continue
-            try:
-                line = _carry_out(github, action, numbers) or line
-            except GitHubError as error:
-                failures[action.incident] = str(error)
-                continue
-            click.echo(line)
+        run = WatchRun(github, ledger, new_run_id(), now, bot_login, dry_run, click.echo)
+        run.run(board, policies, links, overdue)
+    actions, failures = run.actions, run.failures
     if not actions and not failures:
         click.echo(f"nothing to post ({len(board.incidents)} incident(s) on {ref})")
     if failures:
@@ -163,19 +146,3 @@ def watch(
             f"and the next run retries these:\n{listed}"
         )
     return 0
-
-
-def _carry_out(github: GitHub, action: Action, numbers: dict[str, int]) -> str | None:
-    """Do one planned action; the line to print, when it says more than the plan's."""
-    from incidentctl.github import watch as sla_watch
-
-    if isinstance(action, sla_watch.OpenIssue):
-        issue = github.create(action.title, action.body, action.labels)
-        numbers[action.incident] = issue.number
-        return f"{action.incident}: opened tracking issue {issue.url}"
-    if isinstance(action, sla_watch.PostComment):
-        posted_comment = github.comment(numbers[action.incident], action.body)
-        return f"{sla_watch.describe(action)}: {posted_comment.url}"
-    state = "closed" if isinstance(action, sla_watch.CloseIssue) else "open"
-    github.set_state(numbers[action.incident] if action.number is None else action.number, state)
-    return None

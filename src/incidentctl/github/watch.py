@@ -8,12 +8,12 @@ has crossed thresholds nobody was told about yet, one comment goes to the incide
 tracking issue, mentioning every handle of the escalation entries at or below the
 highest threshold crossed (a ``warn_at`` without an escalation entry mentions nobody).
 
-Exactly once per (incident, metric, cycle, threshold): every comment carries a hidden
+Exactly once per (incident, metric, cycle, threshold): each threshold is a delivery in
+the notification ledger (``github.delivery``), and every comment carries a hidden
 marker ``<!-- incidentctl:watch INC-…/metric/cycle/percent -->`` per threshold it
-reports, and a threshold whose marker is already on the issue (in a comment by the
-bot) is skipped. Reruns, a second run, or a run that crashed after posting therefore
-never post twice. Two runs at the same time could; the workflow's concurrency group
-serialises them.
+reports; a threshold whose marker is already on the issue (in a comment by the bot) is
+recorded, not posted. Reruns, concurrent runs, a run that crashed after posting, and
+comments posted before the ledger existed therefore never lead to a second post.
 
 The tracking issue carries the label ``incident-tracking`` and the marker
 ``<!-- incidentctl:incident INC-… -->`` in its body. It is opened the first time an
