@@ -554,6 +554,53 @@ def test_update_send_pushes_then_emails_the_customer_once(
     assert len([r for r in world.webhook.received if r.body["type"].endswith("update")]) == 1
 
 
+def test_a_sent_customer_update_is_in_the_status_page_feed(
+    run_cli: RunCli, world: World, tmp_path: Path
+) -> None:
+    """``update --send`` commits and pushes the customer update, which is what the public
+    status page is built from: it appears in the Atom feed and in the Statuspage-shaped
+    incidents.json, and an internal update written beside it in neither."""
+    from test_edit_git import git_env
+
+    public = CUSTOMER + "status_page: public\n"
+    seed = build_repo(tmp_path / "seed", [
+        Commit("2026-03-02T09:00:00Z", files={POLICY: GOLD, **world.setup,
+                                              "customers/acme.yaml": public}),
+        Commit("2026-03-02T10:00:00Z", files={INC: opened(status="acknowledged")}),
+    ])  # fmt: skip
+    remote = tmp_path / "remote.git"
+    seed.git("clone", "-q", "--bare", str(seed.path), str(remote))
+    work = clone(seed, remote, tmp_path / "work")
+    when = "2026-03-02T10:10:00Z"
+    env = {**world.env, **git_env(work, when)}
+    secret = "canary-internal-7f3a: the database replica lags"
+    internal = run_cli(["-C", str(work.path), "update", "INC-2026-0001", secret,
+                        "--audience", "internal", "--commit", "--now", when], env=env)  # fmt: skip
+    assert internal.exit_code == 0, internal.stdout + internal.stderr
+    text = "Card payments are failing for some merchants; next update at 10:40 UTC."
+    sent = run_cli(["-C", str(work.path), "update", "INC-2026-0001", text, "--send",
+                    "--now", when], env=env)  # fmt: skip
+    assert sent.exit_code == 0, sent.stdout + sent.stderr
+    assert [m["To"] for m in world.smtp.messages] == ["card-ops@acme.example, noc@acme.example"]
+
+    # The site is built where the pages workflow builds it: a clone of what was pushed.
+    ci = clone(seed, remote, tmp_path / "ci")
+    out = tmp_path / "site"
+    build = ["site", "build", "--public", "--out", str(out), "--at", "2026-03-02T10:15:00Z"]
+    built = run_cli(["-C", str(ci.path), *build, "--url", "https://status.example.org"])
+    assert built.exit_code == 0, built.stdout + built.stderr
+    feed = (out / "history.atom").read_text(encoding="utf-8")
+    incidents = json.loads((out / "api/v2/incidents.json").read_text(encoding="utf-8"))
+    [incident] = incidents["incidents"]
+    assert incident["id"] == "INC-2026-0001"
+    assert [u["body"] for u in incident["incident_updates"]] == [text]
+    assert incident["incident_updates"][0]["created_at"] == when
+    assert text in feed
+    for path in out.rglob("*"):
+        if path.is_file():
+            assert secret not in path.read_text(encoding="utf-8", errors="replace"), path
+
+
 def test_a_defect_ticket_written_back_is_an_event(
     run_cli: RunCli, world: World, tmp_path: Path
 ) -> None:
