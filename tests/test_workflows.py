@@ -108,7 +108,16 @@ def test_checkouts_keep_no_credentials(path: Path) -> None:
 def test_pull_requests_are_checked_with_a_read_only_token() -> None:
     workflow = by_name("incidents-pr.yml")
     trigger = workflow["on"]["pull_request"]
-    assert set(trigger["paths"]) == {"incidents/**", "policies/**", "incidentctl.yaml"}
+    # the catalogue and the notification policies are validated too: a renamed service
+    # or a route to a missing channel is caught before it merges
+    assert set(trigger["paths"]) == {
+        "incidents/**",
+        "policies/**",
+        "services/**",
+        "customers/**",
+        "notifications/**",
+        "incidentctl.yaml",
+    }
     [job] = workflow["jobs"].values()
     assert job["permissions"] == {"contents": "read"}
     [checkout] = uses(workflow, "actions/checkout")

@@ -100,6 +100,8 @@ class WatchRun:
 
     def _claim(self, keys: Iterable[str]) -> set[str]:
         pairs = [(CHANNEL, k) for k in keys]
+        if not pairs:
+            return set()  # nothing crossed: the ledger is not even read
         if self.dry_run:
             self.ledger.entries()  # read, never written
             return {k for c, k in pairs if self.ledger.claimable((c, k), self.run_id, self.now)}
