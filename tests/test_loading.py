@@ -567,7 +567,7 @@ def test_route_services_are_a_list_or_a_selector(repo: MiniRepo) -> None:
         "services: [checkout]",
         "services: checkout",
         "5:5: error schema routes[0].services: expected a list, or a mapping with the keys "
-        "customers, environments, services, got 'checkout'",
+        "customers, environments, services, teams, tiers, got 'checkout'",
     )
 
 

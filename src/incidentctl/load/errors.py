@@ -147,7 +147,7 @@ def describe_type(annotation: Any) -> str:
     if isinstance(kind, type) and issubclass(kind, BaseModel):
         fields = kind.model_fields
         keys = [info.alias or name for name, info in fields.items() if info.is_required()]
-        if not keys and len(fields) <= 4:
+        if not keys and len(fields) <= 5:
             keys = [info.alias or name for name, info in fields.items()]
         if not keys:
             return "a mapping"

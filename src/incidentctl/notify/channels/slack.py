@@ -95,7 +95,8 @@ def blocks(message: Message) -> list[dict[str, Any]]:
 class SlackWebhookSender:
     def __init__(self, name: str, url: str, scale: float) -> None:
         self.name = name
-        self._client = WebhookClient(url, timeout=int(TIMEOUT))
+        # Retried by ``with_retries`` alone, as the bot is.
+        self._client = WebhookClient(url, timeout=int(TIMEOUT), retry_handlers=[])
         self._scale = scale
 
     def _once(self, message: Message) -> int:
