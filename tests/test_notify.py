@@ -563,9 +563,10 @@ def test_a_sent_customer_update_is_in_the_status_page_feed(
     from test_edit_git import git_env
 
     public = CUSTOMER + "status_page: public\n"
+    shown = SERVICE + "public_name: Card payments\n"  # on the status page under this name
     seed = build_repo(tmp_path / "seed", [
         Commit("2026-03-02T09:00:00Z", files={POLICY: GOLD, **world.setup,
-                                              "customers/acme.yaml": public}),
+               "customers/acme.yaml": public, "services/payments.yaml": shown}),
         Commit("2026-03-02T10:00:00Z", files={INC: opened(status="acknowledged")}),
     ])  # fmt: skip
     remote = tmp_path / "remote.git"
@@ -593,6 +594,7 @@ def test_a_sent_customer_update_is_in_the_status_page_feed(
     incidents = json.loads((out / "api/v2/incidents.json").read_text(encoding="utf-8"))
     [incident] = incidents["incidents"]
     assert incident["id"] == "INC-2026-0001"
+    assert [c["name"] for c in incident["components"]] == ["Card payments"]
     assert [u["body"] for u in incident["incident_updates"]] == [text]
     assert incident["incident_updates"][0]["created_at"] == when
     assert text in feed
