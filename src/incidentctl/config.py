@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import TypeAdapter, ValidationError
 
-from incidentctl.load.document import parse_document
 from incidentctl.model import CONFIG_FILE
 from incidentctl.model.config import BranchName, Config, Login
 from incidentctl.problems import UsageError
@@ -63,6 +62,8 @@ def read_config(root: Path) -> tuple[Config | None, str]:
         return None, CONFIG_FILE
     except OSError as error:
         raise UsageError(f"{CONFIG_FILE}: cannot read it: {error.strerror or error}") from None
+    from incidentctl.load.document import parse_document  # here: most repositories have none
+
     doc = parse_document(CONFIG_FILE, raw)
     if doc.problems:
         raise UsageError(

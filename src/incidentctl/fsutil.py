@@ -1,5 +1,6 @@
 """Atomic file writes: a reader sees the old file or the new one, never half of either.
-Reading documents: regular files only, never what a link points to."""
+Reading documents: regular files only, never what a link points to. Finding the
+repository a command works in."""
 
 from __future__ import annotations
 
@@ -142,3 +143,12 @@ def folder_lock(folder: Path, wait: float = 60.0) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder at or above ``start`` that holds ``.git``, else ``start``."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            return folder
+    return start

@@ -302,7 +302,7 @@ class LazyGroup(SuggestingGroup):
 @click.pass_context
 def cli(ctx: click.Context, root: Path | None, tz: ZoneInfo | None, debug: bool) -> None:
     """GitOps-style, declarative incident management."""
-    from incidentctl.load.repository import find_root
+    from incidentctl.fsutil import find_root
 
     _show_warnings()
     ctx.obj = find_root(root if root is not None else Path.cwd())

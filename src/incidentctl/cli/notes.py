@@ -15,7 +15,8 @@ def warn_unloadable(history: History) -> None:
     """
     found: list[tuple[Stamp, str]] = list(history.problems)
     for timeline in history.incidents.values():
-        found.extend(timeline.problems)
+        if timeline.has_problems():  # a cached timeline is not decoded to say it has none
+            found.extend(timeline.problems)
     seen: set[tuple[str, str]] = set()
     for stamp, message in sorted(found, key=lambda item: item[0].seq):
         where = (stamp.sha, message.partition(":")[0])

@@ -12,7 +12,7 @@ from incidentctl.suggest import did_you_mean  # difflib only: fine for --help
 
 
 def _root(ctx: click.Context | None) -> Path:
-    from incidentctl.load.repository import find_root
+    from incidentctl.fsutil import find_root
 
     top = ctx.find_root() if ctx is not None else None
     if top is not None and isinstance(top.obj, Path):

@@ -55,7 +55,7 @@ from incidentctl.history.model import (
 )
 from incidentctl.model import MODEL_BY_KIND
 
-FORMAT = 3
+FORMAT = 4
 FOLDER = "incidentctl"
 SUFFIX = ".cache"
 MAX_CHECKPOINTS = 8
@@ -219,6 +219,7 @@ class _Timeline(msgspec.Struct, array_like=True):
     id: str
     states: bytes
     versions: bytes
+    problems: bool = True  # whether a version did not load (``Timeline.has_problems``)
 
 
 class _Blob(msgspec.Struct, array_like=True):
@@ -288,7 +289,8 @@ def decode_checkpoint(file: Path, header: Header) -> Checkpoint:
     data = wire.history
     fields = {f.name: getattr(data, f.name) for f in dataclasses.fields(History)}
     fields["incidents"] = {
-        t.id: Timeline.unpacked(t.id, t.states, t.versions, file) for t in data.incidents
+        t.id: Timeline.unpacked(t.id, t.states, t.versions, file, t.problems)
+        for t in data.incidents
     }
     fields["policies"] = {
         (kind, name): [(stamp, _model(kind, model)) for stamp, model in versions]

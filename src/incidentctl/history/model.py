@@ -158,11 +158,19 @@ class Timeline:
     # in a fraction of the time, the SLA engine never builds the versions, commands
     # that look at a few incidents build only those, and a replay continued by a few
     # commits encodes again only the timelines they touched.
-    def packed(self) -> tuple[bytes, bytes]:
-        """The states (with the problems) and the versions, encoded."""
+    def packed(self) -> tuple[bytes, bytes, bool]:
+        """The states (with the problems) and the versions, encoded, and whether any
+        version did not load."""
         packed = self.__dict__
         versions = packed.get("_versions") or _pack(self.versions)
-        return self.packed_states(), versions
+        return self.packed_states(), versions, self.has_problems()
+
+    def has_problems(self) -> bool:
+        """Whether a version did not load; a packed timeline says so without decoding."""
+        attributes = self.__dict__
+        if "_states" in attributes and "_has_problems" in attributes:
+            return bool(attributes["_has_problems"])
+        return bool(self.problems)
 
     def packed_states(self) -> bytes:
         """The states and problems, encoded: equal timelines give equal bytes."""
@@ -170,12 +178,21 @@ class Timeline:
 
     @classmethod
     def unpacked(
-        cls, id: str, states: bytes, versions: bytes, source: Path | None = None
+        cls,
+        id: str,
+        states: bytes,
+        versions: bytes,
+        source: Path | None = None,
+        has_problems: bool = True,
     ) -> Timeline:
         """A timeline whose states and versions are decoded when first used; ``source``
-        is the cache file they come from, deleted if they turn out not to decode."""
+        is the cache file they come from, deleted if they turn out not to decode.
+        ``has_problems`` False lets a look for versions that did not load skip it."""
         timeline = cls.__new__(cls)
-        timeline.__dict__.update(id=id, _states=states, _versions=versions, _source=source)
+        timeline.__dict__.update(
+            id=id, _states=states, _versions=versions, _source=source,
+            _has_problems=has_problems,
+        )  # fmt: skip
         return timeline
 
     def __getattr__(self, name: str) -> Any:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
+from incidentctl.fsutil import find_root
 from incidentctl.load.document import SourceDocument, parse_document
-from incidentctl.load.repository import Repository, Workspace, find_root
+from incidentctl.load.repository import Repository, Workspace
 
 __all__ = ["Repository", "SourceDocument", "Workspace", "find_root", "parse_document"]

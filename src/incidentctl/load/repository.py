@@ -35,15 +35,6 @@ _INCIDENT_FILE = re.compile(r"^(INC-\d{4}-\d{4,})(\.rca)?\.ya?ml$")
 M = TypeVar("M", bound=Document)
 
 
-def find_root(start: Path) -> Path:
-    """The nearest folder at or above ``start`` that holds ``.git``, else ``start``."""
-    start = start.resolve()
-    for folder in (start, *start.parents):
-        if (folder / ".git").exists():
-            return folder
-    return start
-
-
 @dataclass
 class Workspace:
     """The loaded documents; ``targets`` are those whose problems are reported.

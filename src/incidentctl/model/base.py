@@ -12,7 +12,7 @@ from incidentctl.model.types import API_VERSION
 class Strict(BaseModel):
     """Every mapping in a document: unknown keys are errors, values are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=False, defer_build=True)
 
 
 class Document(Strict):
