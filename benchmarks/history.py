@@ -21,10 +21,15 @@ replay cache is invalidated by any change to the models or the loader, and a tre
 being edited meanwhile would turn every warm run into a cold one.
 
 It ends with one ``goal:`` line per speed goal of the project, each value as a ratio
-to its goal.
+to its goal: besides the above, ``sla`` cold on a second repository of 1 000 incidents
+over 10 000 commits (its own floor and parse measured alike), and ``validate`` of
+5 000 files against a bare parse of them (``benchmarks/validate.py``). The load average
+before and after is printed too: on a shared machine absolute times vary with it,
+ratios measured in the same run much less.
 
-Usage: ``python benchmarks/history.py [FOLDER] [--incidents N] [--commits N]``.
-FOLDER keeps the repository between runs (default: a temporary folder).
+Usage: ``python benchmarks/history.py [FOLDER] [--incidents N] [--commits N] [--quick]``.
+FOLDER keeps the repositories between runs (default: a temporary folder). ``--quick``
+measures everything at 1 000 incidents / 10 000 commits and validates 1 000 files.
 """
 
 from __future__ import annotations
@@ -420,10 +425,44 @@ def mb(kib: int) -> str:
     return f"{kib / 1024:.0f} MB"
 
 
-def goals(
-    repo: Path, incidents: int, runs: int, base: float, cold: Run, warm: Run, more: Run
-) -> None:
-    """The speed goals of the project, each as a ratio to its goal, one final line each.
+def cold_ratio(folder: Path, incidents: int, commits: int) -> tuple[float, float]:
+    """``sla --format json`` cold on a repository of its own, and its floor + parse."""
+    repo = folder / "repo"
+    build(repo, incidents, commits)
+    log_time, cat_time, blobs = floor(repo)
+    parse_time, _ = bare_parse(repo, blobs)
+    clear_cache(repo)
+    cold = run_sla(repo)
+    elapsed = cold.elapsed if cold is not None else float("nan")
+    base = log_time + cat_time + parse_time
+    print(f"{incidents} incidents / {commits} commits: sla cold {elapsed:.2f} s, floor "
+          f"{log_time + cat_time:.2f} s + parse {parse_time:.2f} s", flush=True)  # fmt: skip
+    return elapsed, base
+
+
+def scale(incidents: int, commits: int) -> str:
+    return f"{incidents / 1000:g}k / {commits / 1000:g}k"
+
+
+def load() -> str:
+    return "load average " + ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def goals(rows: list[tuple[str, float, float, str]], loads: tuple[str, str]) -> None:
+    """One final line per speed goal of the project: value, goal, and their ratio."""
+    print()
+    print(f"before: {loads[0]}; after: {loads[1]} ({os.cpu_count()} cores)")
+    for measure, value, goal, shown in rows:
+        verdict = "met" if value <= goal else "not met"
+        if value != value:  # NaN: not measured
+            verdict = "not measured"
+        print(f"goal: {measure}: {shown}; {value / goal:.2f} of the goal (<= {goal:g}), {verdict}")
+
+
+def fast_rows(
+    repo: Path, runs: int, label: str, cold: Run, base: float, warm: Run, more: Run
+) -> list[tuple[str, float, float, str]]:
+    """The goals measured on the main repository.
 
     ``validate`` of one file is the pre-commit hook's case: a file of the work tree, the
     history rules reading the (warm) replay cache. ``--help`` is the start-up cost.
@@ -434,23 +473,18 @@ def goals(
     check = [sys.executable, "-c", CLI, "-C", str(repo), "validate", str(repo / one)]
     validate_one = median_of(runs, lambda: timed_process(check))
     helped = median_of(runs, lambda: timed_process([sys.executable, "-c", CLI, "--help"]))
-    cold_goal = 0.6 if incidents >= 5000 else 1.0
     peak = max(cold.own_peak, warm.own_peak, more.own_peak) / 1024
-    scale = f"{incidents // 1000}k"
-    rows = [
-        (f"sla --format json cold, {scale}", cold.elapsed / base, cold_goal,
-         f"{cold.elapsed:.2f} s = {cold.elapsed / base:.2f} x (floor + parse)"),
-        (f"sla warm, no new commits, {scale}", warm.elapsed, 0.3, f"{warm.elapsed:.2f} s"),
-        (f"sla after 10 new commits, {scale}", more.elapsed, 0.4, f"{more.elapsed:.2f} s"),
+    cold_goal = 0.6 if label.startswith("5k") else 1.0
+    return [
+        (f"sla --format json cold, {label}", cold.elapsed / base, cold_goal,
+         f"{cold.elapsed:.2f} s = {cold.elapsed / base:.2f} x (floor + parse {base:.2f} s)"),
+        (f"sla warm, no new commits, {label}", warm.elapsed, 0.3, f"{warm.elapsed:.2f} s"),
+        (f"sla after 10 new commits, {label}", more.elapsed, 0.4, f"{more.elapsed:.2f} s"),
         ("validate of one file (pre-commit)", validate_one.elapsed, 0.2,
          f"{validate_one.elapsed:.2f} s"),
         ("incidentctl --help", helped.elapsed, 0.12, f"{helped.elapsed:.3f} s"),
-        (f"peak memory of sla, {scale}", peak, 300.0, f"{peak:.0f} MB"),
+        (f"peak memory of sla, {label}", peak, 300.0, f"{peak:.0f} MB"),
     ]  # fmt: skip
-    print()
-    for measure, value, goal, shown in rows:
-        verdict = "met" if value <= goal else "not met"
-        print(f"goal: {measure}: {shown}; {value / goal:.2f} of the goal (<= {goal:g}), {verdict}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -460,7 +494,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--commits", type=int, default=50000)
     parser.add_argument("--runs", type=int, default=3, help="runs of the fast measurements")
     parser.add_argument("--build-only", action="store_true", help="build the repository, no timing")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="1 000 incidents / 10 000 commits, validate of 1 000 files",
+    )
     options = parser.parse_args(argv)
+    if options.quick:
+        options.incidents, options.commits = 1000, 10000
+    loads = [load(), ""]
+    print(loads[0], flush=True)
     temp = None
     if options.folder is None:
         temp = tempfile.TemporaryDirectory(prefix="incidentctl-bench-")
@@ -546,8 +589,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         print()
         for row in [("measure", "value", "target", "ratio"), *rows]:
             print("  ".join(cell.ljust(width[i]) for i, cell in enumerate(row)).rstrip())
-        if sla.elapsed == sla.elapsed:
-            goals(repo, options.incidents, options.runs, base, sla_cold, sla, sla_more)
+        if sla.elapsed != sla.elapsed:  # NaN: no sla command
+            return 0
+        label = scale(options.incidents, options.commits)
+        rows = fast_rows(repo, options.runs, label, sla_cold, base, sla, sla_more)
+        if (options.incidents, options.commits) != (1000, 10000):
+            small, small_base = cold_ratio(folder / "small", 1000, 10000)
+            rows.insert(1, (f"sla --format json cold, {scale(1000, 10000)}",
+                            small / small_base, 1.0,
+                            f"{small:.2f} s = {small / small_base:.2f} x (floor + parse "
+                            f"{small_base:.2f} s)"))  # fmt: skip
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import validate as validate_benchmark
+
+        files = 1000 if options.quick else 5000
+        parse, validated = validate_benchmark.measure(files, options.runs)
+        rows.insert(-1, (f"validate of {files} files", validated / parse,
+                         validate_benchmark.GOAL,
+                         f"{validated:.2f} s = {validated / parse:.2f} x the parse "
+                         f"({parse:.2f} s)"))  # fmt: skip
+        loads[1] = load()
+        goals(rows, (loads[0], loads[1]))
     finally:
         if temp is not None:
             temp.cleanup()

@@ -250,34 +250,44 @@ def timed(args: list[str], runs: int, expect: int = 0) -> float:
     return statistics.median(times)
 
 
+def measure(count: int, runs: int, keep: Path | None = None) -> tuple[float, float]:
+    """Median wall times of a bare parse and of ``validate`` over ``count`` incidents."""
+    root = keep or Path(tempfile.mkdtemp(prefix="incidentctl-bench-"))
+    try:
+        size = build(root, count)
+        print(f"{count} incidents, {size / count / 1024:.1f} KB each on average, in {root}",
+              flush=True)  # fmt: skip
+        parse = timed([sys.executable, "-c", PARSE_ONLY, str(root)], runs)
+        validate = timed(
+            [sys.executable, "-c", "from incidentctl.cli.main import main; main()",
+             "-C", str(root), "validate", "--now", NOW],
+            runs,
+        )  # fmt: skip
+    finally:
+        if keep is None:
+            shutil.rmtree(root, ignore_errors=True)
+    print(f"CSafeLoader parse:     {parse:6.2f} s (median of {runs})")
+    print(f"incidentctl validate:  {validate:6.2f} s (median of {runs})", flush=True)
+    return parse, validate
+
+
+def goal_line(count: int, parse: float, validate: float) -> str:
+    ratio = validate / parse
+    verdict = "met" if ratio <= GOAL else "not met"
+    return (
+        f"goal: validate of {count} files: {validate:.2f} s = {ratio:.2f} x the parse; "
+        f"{ratio / GOAL:.2f} of the goal (<= {GOAL:g} x), {verdict}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--incidents", type=int, default=5000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="write the repository here and keep it")
     options = parser.parse_args()
-    root = options.keep or Path(tempfile.mkdtemp(prefix="incidentctl-bench-"))
-    try:
-        size = build(root, options.incidents)
-        print(f"{options.incidents} incidents, {size / options.incidents / 1024:.1f} KB each "
-              f"on average, in {root}")  # fmt: skip
-        parse = timed([sys.executable, "-c", PARSE_ONLY, str(root)], options.runs)
-        validate = timed(
-            [sys.executable, "-c", "from incidentctl.cli.main import main; main()",
-             "-C", str(root), "validate", "--now", NOW],
-            options.runs,
-        )  # fmt: skip
-        print(f"CSafeLoader parse:     {parse:6.2f} s (median of {options.runs})")
-        print(f"incidentctl validate:  {validate:6.2f} s (median of {options.runs})")
-        ratio = validate / parse
-        verdict = "met" if ratio <= GOAL else "not met"
-        print(
-            f"goal: validate of {options.incidents} files: {validate:.2f} s = {ratio:.2f} x "
-            f"the parse; {ratio / GOAL:.2f} of the goal (<= {GOAL:g} x), {verdict}"
-        )
-    finally:
-        if options.keep is None:
-            shutil.rmtree(root, ignore_errors=True)
+    parse, validate = measure(options.incidents, options.runs, options.keep)
+    print(goal_line(options.incidents, parse, validate))
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from incidentctl.problems import Level, Problem
 
 if TYPE_CHECKING:
     from incidentctl.load import SourceDocument
+    from incidentctl.load.yamlio import Versions
 
 POLICY_KINDS = ("SLAPolicy", "Calendar", "DefectPolicy", "Service")
 _SUFFIXES = (".rca.yaml", ".rca.yml", ".yaml", ".yml")
@@ -64,7 +65,7 @@ def kind_from_path(path: str) -> str | None:
     return None
 
 
-def parse_version(path: str, raw: bytes) -> SourceDocument:
+def parse_version(path: str, raw: bytes, versions: Versions | None = None) -> SourceDocument:
     """``parse_document`` for a version already in history, which never fails.
 
     A file in the work tree that the loader cannot read is the user's to fix; a version
@@ -75,7 +76,7 @@ def parse_version(path: str, raw: bytes) -> SourceDocument:
     from incidentctl.load import SourceDocument, parse_document
 
     try:
-        return parse_document(path, raw)
+        return parse_document(path, raw, versions)
     except (Exception, RecursionError) as error:
         problem = Problem(
             path,
@@ -96,8 +97,12 @@ class Parser:
     """
 
     def __init__(self) -> None:
+        from incidentctl.load.yamlio import Versions
+
         self._shared: dict[Any, Any] = {}
         self._times: dict[tuple[datetime, Any], datetime] = {}
+        # Versions of a file come in history order: each reuses what its last one parsed.
+        self._versions = Versions()
 
     def _share(self, value: Any) -> Any:
         if isinstance(value, datetime):
@@ -112,18 +117,20 @@ class Parser:
             return self._shared.setdefault(value, replace(value, at=self._share(value.at)))
         return value
 
+    def _incident(self, state: IncidentState) -> IncidentState:
+        shared: IncidentState | None = self._shared.get(state)
+        if shared is None:
+            shared = replace(
+                state, **{f.name: self._share(getattr(state, f.name)) for f in fields(state)}
+            )
+            self._shared[shared] = shared
+        return shared
+
     def parse(self, path: str, raw: bytes) -> Parsed:
-        doc = parse_version(path, raw)
+        doc = parse_version(path, raw, self._versions)
         model = doc.model
         if isinstance(model, Incident):
-            state = IncidentState.of(model)
-            shared = self._shared.get(state)
-            if shared is None:
-                shared = replace(
-                    state, **{f.name: self._share(getattr(state, f.name)) for f in fields(state)}
-                )
-                self._shared[shared] = shared
-            return Parsed("Incident", model.id, shared)
+            return Parsed("Incident", model.id, self._incident(IncidentState.of(model)))
         if isinstance(model, RCA):
             rca = RcaState.of(model)
             return Parsed("RCA", None, self._shared.setdefault(rca, rca))

@@ -10,7 +10,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from incidentctl.load.errors import Loc, describe
-from incidentctl.load.yamlio import YamlProblem, decode, load_text, located_load, walk_locations
+from incidentctl.load.yamlio import (
+    Versions,
+    YamlProblem,
+    decode,
+    load_text,
+    located_load,
+    walk_locations,
+)
 from incidentctl.model import CONFIG_FILE, DOCUMENT_KINDS, MODEL_BY_KIND, Document
 from incidentctl.model.types import API_VERSION, shown
 from incidentctl.problems import Level, Problem
@@ -57,13 +64,16 @@ class SourceDocument:
         return Problem(self.path, line, col, level, rule, message)
 
 
-def parse_document(path: str, raw: bytes) -> SourceDocument:
-    """Read one file: bytes, YAML, ``apiVersion``/``kind`` dispatch, the model."""
+def parse_document(path: str, raw: bytes, versions: Versions | None = None) -> SourceDocument:
+    """Read one file: bytes, YAML, ``apiVersion``/``kind`` dispatch, the model.
+
+    ``versions`` reuses what earlier versions of the file parsed to (see ``Versions``).
+    """
     doc = SourceDocument(path=path, text="")
     kinds = ("Config",) if path == CONFIG_FILE else DOCUMENT_KINDS
     try:
         doc.text = decode(raw)
-        doc.data = load_text(doc.text)
+        doc.data = load_text(doc.text, None if versions is None else (versions, path))
     except YamlProblem as problem:
         doc.problems.append(
             Problem(path, problem.line, problem.col, "error", problem.rule, problem.message)

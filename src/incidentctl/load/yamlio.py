@@ -263,6 +263,134 @@ def fast_load(text: str) -> Any:
         raise _Unclean from None  # an explicit !!int or !!float that is not a number
 
 
+# -- versions of one file, block by block -------------------------------------------------
+
+# What starts a line, for the lines that start with neither a space, a comment nor a
+# break: a plain top-level key (1), a block sequence item (2), anything else (neither).
+_LINE_START = re.compile(
+    r"^(?:([A-Za-z0-9_][A-Za-z0-9_.-]*):(?= |\n|$)|(-)(?= |\n|$)|[^ \n#])", re.M
+)
+# Blank lines and comments only.
+_NOTHING = re.compile(r"(?:[ ]*(?:#[^\n]*)?\n)*[ ]*(?:#[^\n]*)?")
+# Line breaks other than \n (libyaml takes NEL, LS and PS as breaks too): not split here.
+_OTHER_BREAKS = re.compile("[\r\x85\u2028\u2029]")
+_ENTRY = re.compile(r"( *)-(?= |\n|$)")
+_ENTRIES: dict[int, re.Pattern[str]] = {}
+
+
+def _entries(indent: int) -> re.Pattern[str]:
+    found = _ENTRIES.get(indent)
+    if found is None:
+        found = _ENTRIES[indent] = re.compile(rf"^ {{{indent}}}-(?= |\n|$)", re.M)
+    return found
+
+
+class _NotSplit(Exception):
+    """A document the block path does not take: the whole is parsed instead."""
+
+
+class Versions:
+    """Parses the successive versions of files, each block parsed once.
+
+    Successive versions of an incident repeat most of its top-level keys and of its
+    list items (updates, defects, links) word for word. A clean document whose top
+    level is a block mapping of plain keys is cut at each key, and a key whose value is
+    a block sequence at each item; a block whose text the previous version of the same
+    file had is not parsed again. Only blocks that stand on their own are cut out: a
+    document with anything else at the start of a line (a flow collection or quoted
+    text running on, a document marker, a complex key), with duplicate keys, or one
+    that ``fast_load`` would scan for anchors or size, is parsed whole, as is any
+    document with a block that does not parse on its own; so the result is always what
+    ``fast_load`` gives for the whole text. Values are shared between versions: they
+    must not be changed.
+    """
+
+    def __init__(self) -> None:
+        self._blocks: dict[str, dict[str, Any]] = {}  # path -> its last version's blocks
+
+    def load(self, path: str, text: str) -> Any:
+        """``fast_load(text)``, reusing what the last version of ``path`` parsed."""
+        known = self._blocks.get(path, {})
+        seen: dict[str, Any] = {}
+        try:
+            value = self._split_load(text, known, seen)
+        except (_NotSplit, _Unclean, YamlProblem, yaml.YAMLError, ValueError, OverflowError):
+            self._blocks.pop(path, None)
+            return fast_load(text)
+        self._blocks[path] = seen
+        return value
+
+    def _split_load(self, text: str, known: dict[str, Any], seen: dict[str, Any]) -> Any:
+        if (
+            "\t" in text
+            or _OTHER_BREAKS.search(text) is not None
+            or _needs_prescan(text)
+            or text.startswith("%")
+            or "\n%" in text
+        ):
+            raise _NotSplit
+        keys: list[str] = []
+        starts: list[int] = []
+        for match in _LINE_START.finditer(text):
+            key = match.group(1)
+            if key is not None:
+                keys.append(key)
+                starts.append(match.start())
+            elif match.group(2) is None or not keys:
+                raise _NotSplit  # not a key nor an item of one, or before the first key
+        if not keys or len(set(keys)) != len(keys) or not _NOTHING.fullmatch(text, 0, starts[0]):
+            raise _NotSplit
+        starts[0] = 0  # comments above the first key go with it
+        ends = [*starts[1:], len(text)]
+        return {
+            key: self._value(key, text[begin:end], known, seen)
+            for key, begin, end in zip(keys, starts, ends, strict=True)
+        }
+
+    def _value(self, key: str, text: str, known: dict[str, Any], seen: dict[str, Any]) -> Any:
+        """The value of one top-level key, from its text; a block sequence item by item."""
+        head = f"{key}:\n"
+        if not text.startswith(head) or text in seen or text in known:
+            return self._block(key, text, known, seen)
+        body = text[len(head) :]
+        position = 0
+        while True:  # the first line with content tells whether the value is a sequence
+            end = body.find("\n", position)
+            line = body[position:] if end < 0 else body[position : end + 1]
+            stripped = line.strip()
+            if stripped and not stripped.startswith("#"):
+                break
+            if end < 0:
+                return self._block(key, text, known, seen)
+            position = end + 1
+        entry = _ENTRY.match(line)
+        if entry is None:
+            return self._block(key, text, known, seen)
+        starts = [m.start() for m in _entries(len(entry.group(1))).finditer(body)]
+        starts[0] = 0  # blank lines and comments before the first item go with it
+        items = []
+        for begin, end in zip(starts, [*starts[1:], len(body)], strict=True):
+            value = self._block(key, head + body[begin:end], known, seen)
+            if not isinstance(value, list) or len(value) != 1:
+                raise _NotSplit
+            items.append(value[0])
+        seen[text] = items
+        return items
+
+    def _block(self, key: str, text: str, known: dict[str, Any], seen: dict[str, Any]) -> Any:
+        if text in seen:
+            return seen[text]
+        if text in known:
+            value = known[text]
+        else:
+            parsed = fast_load(text)
+            if not isinstance(parsed, dict) or list(parsed) != [key]:
+                raise _NotSplit
+            value = parsed[key]
+        seen[text] = value
+        return value
+
+
 # -- the located path ------------------------------------------------------------------
 # ruamel.yaml is imported here only: validating clean files never loads it.
 
@@ -568,12 +696,15 @@ def decode(raw: bytes) -> str:
     return text.removeprefix("\ufeff")
 
 
-def load_text(text: str) -> Any:
+def load_text(text: str, versions: tuple[Versions, str] | None = None) -> Any:
     """The document's plain data: dicts with text keys, lists, str, int, float, bool, None.
 
-    ``YamlProblem`` if the text is not one clean YAML document.
+    ``YamlProblem`` if the text is not one clean YAML document. With ``versions``
+    (a ``Versions`` and the file's path), blocks of the file's last version are reused.
     """
     try:
+        if versions is not None:
+            return versions[0].load(versions[1], text)
         return fast_load(text)
     except (_Unclean, yaml.YAMLError):
         pass
