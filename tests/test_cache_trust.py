@@ -124,9 +124,9 @@ def test_settled_results_must_be_an_incidents_json(repo: Repo, run_cli: RunCli) 
     settled = folder(repo) / "settled.cache"
     header = read_header(settled, "settled")
     entries = msgspec.msgpack.decode(settled.read_bytes()[-header.size :])
-    [(key, (figures, computed, text))] = entries.items()
+    [(key, (figures, computed, text, done))] = entries.items()
     assert text.startswith('{"id":"INC-2026-0001"')
-    entries[key] = [figures, computed, '\x1b[2J{"id":"INC-2026-0001"}']
+    entries[key] = [figures, computed, '\x1b[2J{"id":"INC-2026-0001"}', done]
     write_file(settled, header, msgspec.msgpack.encode(entries))
     assert sla(run_cli, repo).stdout == first.stdout
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -167,11 +166,11 @@ class SuggestingGroup(click.Group):
     def resolve_command(
         self, ctx: click.Context, args: list[str]
     ) -> tuple[str | None, click.Command | None, list[str]]:
-        from incidentctl.suggest import did_you_mean
-
         name = args[0] if args else ""
         unknown = name and not name.startswith("-") and self.get_command(ctx, name) is None
         if unknown and not ctx.resilient_parsing:
+            from incidentctl.suggest import did_you_mean  # here: only for a misspelt name
+
             hint = did_you_mean(name, self.list_commands(ctx))
             if hint:
                 ctx.fail(f"No such command {name!r}{hint}")
@@ -350,6 +349,8 @@ def main(argv: list[str] | None = None) -> None:
         code = EXIT_OK
     except Exception as error:  # the last line of defence: one hint, not a traceback
         if debug:
+            import traceback  # here: a run that goes well never needs it
+
             traceback.print_exc()
         click.echo(
             f"incidentctl: internal error: {type(error).__name__}: {error}\n"

@@ -135,7 +135,7 @@ def command(
 def _json_board(
     root: Path, history: History, as_of: datetime, ids: tuple[str, ...]
 ) -> tuple[Board, str]:
-    """The JSON board, reusing the figures of incidents whose clocks have all stopped."""
+    """The JSON board, reusing the figures of incidents judged before (``sla.settled``)."""
     import json
     from dataclasses import replace
 
@@ -143,10 +143,10 @@ def _json_board(
     from incidentctl.history.git import Git
     from incidentctl.report.sla import board_dict, incident_dict
     from incidentctl.sla.engine import evaluate
-    from incidentctl.sla.settled import SettledResults
+    from incidentctl.sla.settled import SOURCES, SettledResults
 
     folder = Git(root).open(history.ref).git_dir / "incidentctl" if history.head else None
-    settled = SettledResults.load(folder, fingerprint())
+    settled = SettledResults.load(folder, fingerprint(SOURCES))
     known = settled.reusable(history, as_of)
     if ids:
         known = {key: value for key, value in known.items() if key in ids}

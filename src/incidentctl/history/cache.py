@@ -94,13 +94,15 @@ class CachedHead:
     file: Path
 
 
-def fingerprint() -> str:
+def fingerprint(extra: tuple[str, ...] = ()) -> str:
+    """What the cache depends on: versions, and the sources that parse (and ``extra``:
+    more folders or files of the package)."""
     digest = hashlib.sha256(
         f"{FORMAT}|{incidentctl.__version__}|{pydantic.VERSION}|{sys.version_info[:2]}|"
         f"{msgspec.__version__}".encode()
     )
     package = Path(incidentctl.__file__).parent
-    for name in _SOURCES:
+    for name in dict.fromkeys((*_SOURCES, *extra)):
         path = package / name
         for source in sorted(path.glob("*.py")) if path.is_dir() else [path]:
             with contextlib.suppress(OSError):

@@ -1,13 +1,16 @@
-"""Settled SLA results, kept between runs so a board of thousands of old incidents is fast.
+"""SLA results kept between runs, so a board of thousands of incidents is fast.
 
 An incident whose every metric is met, missed or not applicable has no clock left
-running: judged again later it gives the same figures, until its history changes.
-Its JSON is kept under the Git folder (``<git dir>/incidentctl/settled.cache``)
-keyed by what the incident's and its RCA's states are, and reused only when the board
-is judged at or after the instant it was computed. The file is written and read like
-the replay cache's (``history.cache``): plain data, checksummed, and nothing in it
-trusted; a file of another program version is replaced, one that does not load is
-discarded with a warning.
+running: judged again later it gives the same figures, until its history changes. Its
+JSON is kept under the Git folder (``<git dir>/incidentctl/settled.cache``) keyed by
+what the incident's and its RCA's states are, and reused when the board is judged at
+or after the instant it was computed. An incident with a clock still running is kept
+too, and reused only when judged at that very instant again (a rerun with the same
+``--at``, or of the incidents a new commit did not touch). Each entry is computed by
+the engine, so the file is written for one build of it: another build's is replaced.
+The file is written and read like the replay cache's (``history.cache``): plain
+data, checksummed, and nothing in it trusted; a file of another program version is
+replaced, one that does not load is discarded with a warning.
 """
 
 from __future__ import annotations
@@ -32,11 +35,14 @@ from incidentctl.history.model import History
 from incidentctl.sla.engine import IncidentResult, rca_index
 
 SETTLED_STATES = frozenset({"met", "missed", "not_applicable"})
-FORMAT = 3
+FORMAT = 4
 FILE = "settled.cache"
+# What the figures are computed by: a change to any of it makes another build's entries.
+SOURCES = ("sla", "report/sla.py", "model", "history/model.py")
 
 Key = tuple[str, str, int]
-_ENTRIES = msgspec.msgpack.Decoder(dict[str, tuple[tuple[str, str, int], datetime, str]])
+# Per incident: its key, the instant it was judged at, its JSON, and whether it settled.
+_ENTRIES = msgspec.msgpack.Decoder(dict[str, tuple[tuple[str, str, int], datetime, str, bool]])
 
 
 def is_settled(result: IncidentResult) -> bool:
@@ -93,11 +99,11 @@ _RESULT = msgspec.json.Decoder(_Result)
 
 @dataclass
 class SettledResults:
-    """Per incident: the key it was computed for, when, and its JSON text."""
+    """Per incident: the key it was computed for, when, its JSON text, whether settled."""
 
     path: Path | None
     fingerprint: str
-    entries: dict[str, tuple[Key, datetime, str]] = field(default_factory=dict)
+    entries: dict[str, tuple[Key, datetime, str, bool]] = field(default_factory=dict)
     changed: bool = False
     _rcas: dict[str, list[Any]] | None = None
 
@@ -130,10 +136,10 @@ class SettledResults:
     def reusable(self, history: History, as_of: datetime) -> dict[str, str]:
         found = {}
         rcas = self._index(history)
-        for incident_id, (key, computed_at, data) in self.entries.items():
+        for incident_id, (key, computed_at, data, settled) in self.entries.items():
             if (
                 incident_id in history.incidents
-                and as_of >= computed_at
+                and (as_of == computed_at or (settled and as_of > computed_at))
                 and key == incident_key(history, incident_id, rcas)
                 and _is_result_of(data, incident_id)
             ):
@@ -143,10 +149,15 @@ class SettledResults:
     def remember(
         self, history: History, result: IncidentResult, as_of: datetime, data: str
     ) -> None:
-        if is_settled(result) and _all_landed(history, result.id, as_of, self._index(history)):
-            key = incident_key(history, result.id, self._index(history))
-            self.entries[result.id] = (key, as_of, data)
-            self.changed = True
+        settled = is_settled(result) and _all_landed(
+            history, result.id, as_of, self._index(history)
+        )
+        old = self.entries.get(result.id)
+        if old is not None and old[3] and not settled and as_of < old[1]:
+            return  # keep a settled result over one from before it settled
+        key = incident_key(history, result.id, self._index(history))
+        self.entries[result.id] = (key, as_of, data, settled)
+        self.changed = True
 
     def save(self) -> None:
         if self.path is None or not self.changed:
