@@ -179,3 +179,14 @@ def test_a_version_grown_from_the_last_parses_as_the_whole(base: str, added: lis
 def test_repr_tells_numbers_apart() -> None:  # what outcome() relies on
     assert repr(1) != repr(1.0) != repr(True)
     assert repr(math.nan) == repr(float("nan"))
+
+
+def test_only_the_most_recently_parsed_files_are_kept() -> None:
+    versions = Versions()
+    text = "id: a\ntitle: x\n"
+    for number in range(Versions.FILES + 10):
+        assert versions.load(f"f{number}.yaml", text) == {"id": "a", "title": "x"}
+    assert len(versions._blocks) == Versions.FILES
+    assert "f0.yaml" not in versions._blocks and f"f{Versions.FILES + 9}.yaml" in versions._blocks
+    versions.load("f10.yaml", text)  # parsed again: the most recent now
+    assert list(versions._blocks)[-1] == "f10.yaml"

@@ -305,17 +305,23 @@ class Versions:
     must not be changed.
     """
 
+    FILES = 512
+    """Files whose last version's blocks are kept, the most recently parsed: a history
+    touches a few hundred incidents at a time, and keeping every file's would hold a
+    copy of the whole repository's text."""
+
     def __init__(self) -> None:
         self._blocks: dict[str, dict[str, Any]] = {}  # path -> its last version's blocks
 
     def load(self, path: str, text: str) -> Any:
         """``fast_load(text)``, reusing what the last version of ``path`` parsed."""
-        known = self._blocks.get(path, {})
+        known = self._blocks.pop(path, {})
+        if len(self._blocks) >= self.FILES:
+            del self._blocks[next(iter(self._blocks))]  # the least recently parsed
         seen: dict[str, Any] = {}
         try:
             value = self._split_load(text, known, seen)
         except (_NotSplit, _Unclean, YamlProblem, yaml.YAMLError, ValueError, OverflowError):
-            self._blocks.pop(path, None)
             return fast_load(text)
         self._blocks[path] = seen
         return value
