@@ -417,6 +417,19 @@ def test_a_missing_jira_configuration_is_a_usage_error(
     assert github.writes() == [] and jira.exchanges == []
 
 
+@pytest.mark.parametrize("url", ["http://[::1", "https://jira.example:99999", "jira.example"])
+def test_a_malformed_jira_url_is_a_usage_error(
+    tmp_path: Path, run_cli: RunCli, github: FakeGitHub, jira: FakeJira, url: str
+) -> None:
+    repo, _ = remote_and_clone(tmp_path)
+    environ = env(repo, github, jira)
+    environ["JIRA_URL"] = url
+    result = sync(run_cli, repo, environ)
+    assert result.exit_code == 2, result.stderr
+    assert f"JIRA_URL {url!r} is not an http(s) URL" in result.stderr
+    assert github.writes() == [] and jira.exchanges == []
+
+
 def test_the_dry_run_needs_no_tracker(tmp_path: Path, run_cli: RunCli) -> None:
     repo, _ = remote_and_clone(tmp_path)
     result = run_cli(["defects", "sync", "--dry-run", "--now", "2026-03-02T12:00:00Z"], repo.path)

@@ -449,3 +449,15 @@ def test_the_fake_refuses_a_comment_over_githubs_limit(fake: FakeGitHub) -> None
         github.comment(pr, "x" * (MAX_BODY + 1))
     assert "HTTP 422: body is too long" in str(e.value)
     assert fake.comments_on(REPO, pr) == []
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "https://ghe.example:99999/api/v3", "ghe.example"])
+def test_a_malformed_api_url_is_a_usage_error(
+    tmp_path: Path, run_cli: RunCli, fake: FakeGitHub, url: str
+) -> None:
+    pr = fake.add_pull_request(REPO)
+    result = comment(run_cli, fake, artifact(tmp_path, pr, "SLA table"), "--repo", REPO,
+                     GITHUB_API_URL=url)  # fmt: skip
+    assert result.exit_code == 2, result.stderr
+    assert f"GITHUB_API_URL {url!r} is not an http(s) URL" in result.stderr
+    assert fake.comments_on(REPO, pr) == []

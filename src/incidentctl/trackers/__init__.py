@@ -14,6 +14,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
+from urllib.parse import urlsplit
+
+
+def http_url_problem(url: str) -> str | None:
+    """Why ``url`` (from the environment) is not an http(s) URL with a host, or None.
+
+    ``urlsplit`` raises on an unclosed IPv6 bracket, and ``port`` on a port that is not
+    a number below 65536: both are the user's typo, not the tool's failure.
+    """
+    try:
+        parts = urlsplit(url)
+        _ = parts.port
+    except ValueError as error:
+        return str(error)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "no http:// or https:// and host"
+    return None
 
 
 @dataclass(frozen=True, slots=True)

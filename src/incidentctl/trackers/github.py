@@ -25,7 +25,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
-from urllib.parse import urlsplit
 
 import requests
 from github import Auth, Github, GithubException, GithubRetry
@@ -34,7 +33,7 @@ from github.IssueComment import IssueComment
 from urllib3.response import BaseHTTPResponse
 
 from incidentctl.problems import IncidentctlError
-from incidentctl.trackers import Comment, TicketState, TrackedIssue, Tracker
+from incidentctl.trackers import Comment, TicketState, TrackedIssue, Tracker, http_url_problem
 
 DEFAULT_API_URL = "https://api.github.com"
 DEFAULT_SERVER_URL = "https://github.com"
@@ -56,10 +55,10 @@ def check_repo(name: str) -> str:
 
 def api_url_from(env: Mapping[str, str]) -> str:
     url = (env.get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    problem = http_url_problem(url)
+    if problem is not None:
         raise GitHubError(
-            f"GITHUB_API_URL {url!r} is not an http(s) URL: use {DEFAULT_API_URL} "
+            f"GITHUB_API_URL {url!r} is not an http(s) URL ({problem}): use {DEFAULT_API_URL} "
             "or your GitHub Enterprise Server's https://HOST/api/v3"
         )
     return url

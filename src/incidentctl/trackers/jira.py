@@ -26,12 +26,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import requests
 
 from incidentctl.problems import IncidentctlError
-from incidentctl.trackers import TicketState
+from incidentctl.trackers import TicketState, http_url_problem
 from incidentctl.trackers.github import Pacing, Sleep
 
 STATUS_PAGE = "https://jira-software.status.atlassian.com"
@@ -129,10 +129,11 @@ class Jira:
                 "and JIRA_API_TOKEN (from the workflow's secrets, through env:)"
             )
         url = env["JIRA_URL"].strip().rstrip("/")
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        problem = http_url_problem(url)
+        if problem is not None:
             raise JiraConfigError(
-                f"JIRA_URL {url!r} is not an http(s) URL: use https://your-domain.atlassian.net"
+                f"JIRA_URL {url!r} is not an http(s) URL ({problem}): "
+                "use https://your-domain.atlassian.net"
             )
         return cls(
             url,
