@@ -33,4 +33,7 @@ def test_help_imports_no_command_and_no_model(tmp_path: Path) -> None:
                           check=True, cwd=tmp_path)  # fmt: skip
     assert "Commands:" in done.stdout and "validate" in done.stdout
     loaded = done.stdout.strip().splitlines()[-1]
-    assert loaded == "['incidentctl.cli', 'incidentctl.cli.main', 'incidentctl.problems']"
+    assert loaded == (
+        "['incidentctl.cli', 'incidentctl.cli.main', 'incidentctl.cli.safeout', "
+        "'incidentctl.problems']"
+    )

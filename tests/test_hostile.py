@@ -8,7 +8,9 @@ an internal error (exit 3), and nothing written that should not be.
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -365,3 +367,148 @@ def test_a_document_of_countless_keys_is_refused_at_once(example: Repo, run_cli:
         "instead of pasting it",
         "1 error(s), 0 warning(s) in 1 file(s)",
     ]
+
+
+# -- control characters ----------------------------------------------------------------
+
+# C0 but tab and line feed, DEL, C1, the line and paragraph separators: never printed raw.
+RAW_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+@pytest.mark.parametrize(
+    ("start", "line", "where", "code"),
+    [
+        ("title:", 'title: "Portal \\e[8mhidden\\e[0m shows amounts"', "5:1: error schema title",
+         "001B"),
+        ("customer:", 'customer: "umbrella\\e]0;pwned\\a"', "15:1: error schema customer", "001B"),
+        ("labels:", 'labels: [portal, "local\\aisation"]', "27:18: error schema labels[1]", "0007"),
+        ("services:", 'services: ["customer-portal\\nsecond line"]', "16:12: error schema "
+         "services[0]", "000A"),
+        ("summary:", 'summary: "Umbrella Health \\e[2J reports"', "6:1: error schema summary",
+         "001B"),
+    ],
+)  # fmt: skip
+def test_a_control_character_in_a_one_line_field_or_a_summary_is_located(
+    example: Repo, run_cli: RunCli, start: str, line: str, where: str, code: str
+) -> None:
+    if start == "summary:":  # the folded block goes with its key
+        text = (example.path / INC).read_text(encoding="utf-8")
+        head, _, tail = text.partition("summary: >-\n")
+        tail = tail.split("\n", 3)[3]
+        (example.path / INC).write_text(f"{head}{line}\n{tail}", encoding="utf-8")
+    else:
+        replace_line(example, INC, start, line)
+    result = run_cli(["validate", "--no-history", INC], example.path)
+    assert result.exit_code == 1, result
+    first = result.stdout.splitlines()[0]
+    assert first.startswith(f"{INC}:{where}: "), first
+    assert f"holds the control character U+{code}" in first
+    assert RAW_CONTROL.search(result.stdout + result.stderr) is None
+
+
+def test_a_summary_keeps_its_line_breaks(example: Repo, run_cli: RunCli) -> None:
+    replace_line(example, INC, "summary:", "summary: |-")
+    result = run_cli(["validate", "--no-history", INC], example.path)
+    assert result.exit_code == 0, result
+
+
+def test_control_characters_are_escaped_wherever_document_text_is_printed(
+    example: Repo, run_cli: RunCli
+) -> None:
+    # an update's text may hold them (it is prose, kept as written); a commit's author too
+    replace_line(
+        example,
+        INC,
+        "      Filed from support portal ticket CS-91877.",
+        '      "\\e]0;pwned\\a\\e[2J\\e[31m Filed from support portal ticket CS-91877.',
+    )
+    replace_line(example, INC, "      and invoiced amounts are correct.",
+                 '      and invoiced amounts are correct.\\u2028\\x85\\r"')  # fmt: skip
+    replace_line(example, INC, "    text: >-", "    text:")
+    eve = {"GIT_AUTHOR_NAME": "Eve \x1b[31m", "GIT_AUTHOR_EMAIL": "e@x"}
+    example.git("commit", "-qam", "escapes \x1b[2J", env=WHEN | eve)
+    at = ["--at", "2026-11-30T00:00:00Z"]
+    printed = {
+        "validate": run_cli(["validate", INC], example.path),
+        "log": run_cli(["log", "INC-2026-0142"], example.path),
+        "sla": run_cli(["sla", *at, "INC-2026-0142"], example.path),
+        "sla json": run_cli(["sla", *at, "--format", "json"], example.path),
+        "report": run_cli(["report", *at], example.path),
+        "rca render": run_cli(["rca", "render", "INC-2026-0142"], example.path),
+    }
+    for name, result in printed.items():
+        no_crash(result)
+        assert RAW_CONTROL.search(result.stdout + result.stderr) is None, (name, result)
+    assert printed["validate"].exit_code == 0, printed["validate"]
+    assert "\\u001b]0;pwned\\u0007" in printed["log"].stdout, printed["log"].stdout
+    # a damaged value in a message: the value is shown, its controls escaped
+    replace_line(example, INC, "severity:", 'severity: "SEV\\e[2J3"')
+    (example.path / "policies/x.yaml").write_bytes(
+        b"apiVersion: incidentctl/v1\r\nkind: Calendar\r\n"
+    )
+    for args in (["validate", INC], ["fmt", "--check", "policies/x.yaml", INC]):
+        result = run_cli(args, example.path)
+        assert result.exit_code == 1, (args, result)
+        assert RAW_CONTROL.search(result.stdout + result.stderr) is None, (args, result)
+
+
+def test_the_escapes_of_a_terminal_pass_only_for_the_tools_own_colours() -> None:
+    from incidentctl.cli.safeout import EscapingStream
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    tty, pipe = Tty(), io.StringIO()
+    for stream in (EscapingStream(tty), EscapingStream(pipe)):
+        stream.write("\x1b[31mbreached\x1b[0m \x1b]0;title\x07\x1b[2J\n")
+        stream.write("\r\x1b[K12 of 40\n")
+    assert tty.getvalue() == (
+        "\x1b[31mbreached\x1b[0m \\u001b]0;title\\u0007\\u001b[2J\n\r\x1b[K12 of 40\n"
+    )
+    assert pipe.getvalue() == (
+        "\\u001b[31mbreached\\u001b[0m \\u001b]0;title\\u0007\\u001b[2J\n\\u000d\\u001b[K12 of 40\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a bell \a rings", "it trails off...", "an ellipsis\u2026", "... and starts so",
+     "--- a rule", "a line\u2028apart", "next \x85 line", "an escape \x1b[2J", "x: y",
+     "tab\there", "'quoted'", "\ufeffbom"],
+)  # fmt: skip
+def test_fmt_leaves_alone_what_an_edit_wrote(example: Repo, run_cli: RunCli, text: str) -> None:
+    from incidentctl.load.yamlio import decode, load_text
+
+    result = run_cli(["update", "INC-2026-0142", "--now", "2026-11-22T08:00:00Z", "--", text],
+                     example.path)  # fmt: skip
+    assert result.exit_code == 0, result
+    written = (example.path / INC).read_bytes()
+    assert load_text(decode(written))["updates"][-1]["text"] == text.strip()
+    check = run_cli(["fmt", "--check", INC], example.path)
+    assert check.exit_code == 0, (written, check)
+
+
+def test_lines_are_counted_by_line_feeds_whatever_else_breaks_them(
+    example: Repo, run_cli: RunCli
+) -> None:
+    path = example.path / INC
+    text = path.read_text(encoding="utf-8").replace("severity: SEV3", "severity: SEV9")
+    path.write_bytes(text.replace("\n", "\r\r\n").encode("utf-8"))
+    lines = text.count("\n")
+    result = run_cli(["validate", "--no-history", INC], example.path)
+    assert result.exit_code == 1, result
+    assert result.stdout.startswith(f"{INC}:12:1: error schema severity: 'SEV9'"), result
+    # a syntax error on the last line, from either parser
+    text = text.replace("severity: SEV9", "severity: SEV3")
+    text = text.replace("labels: [portal, localisation]", "labels: [portal, local\tisation]")
+    path.write_bytes(text.replace("\n", "\r\r\n").encode("utf-8"))
+    for args in (["validate", "--no-history", INC], ["fmt", "--check", INC]):
+        result = run_cli(args, example.path)
+        assert result.exit_code == 1, result
+        assert result.stdout.startswith(f"{INC}:{lines}:24: error yaml-syntax"), result
+    # lone carriage returns and Unicode line separators count as nothing
+    text = path.read_bytes().decode("utf-8").replace("\r\r\n", "\n")
+    path.write_bytes(text.replace("summary: >-\n", "summary: >-\r  one\u2028\n").encode())
+    result = run_cli(["validate", "--no-history", INC], example.path)
+    assert result.stdout.startswith(f"{INC}:{lines}:24: error yaml-syntax"), result

@@ -6,9 +6,10 @@ internal error (a one-line hint; the traceback with ``--debug``); 130 interrupte
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -329,6 +330,25 @@ def _show_warnings() -> None:
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args or bool(os.environ.get("INCIDENTCTL_DEBUG"))
+    with escaping_output():
+        code = _run(args, debug)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+@contextlib.contextmanager
+def escaping_output() -> Iterator[None]:
+    """stdout and stderr escape control characters for as long as the command runs."""
+    from incidentctl.cli.safeout import EscapingStream
+
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = EscapingStream(out), EscapingStream(err)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def _run(args: list[str], debug: bool) -> Any:
     try:
         code = cli.main(args=args, prog_name="incidentctl", standalone_mode=False)
     except click.exceptions.Exit as done:
@@ -358,4 +378,4 @@ def main(argv: list[str] | None = None) -> None:
             err=True,
         )
         code = EXIT_INTERNAL
-    sys.exit(code if isinstance(code, int) else EXIT_OK)
+    return code

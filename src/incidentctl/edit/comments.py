@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import yaml
 from yaml import tokens as yt
 
-from incidentctl.load.yamlio import YamlProblem
+from incidentctl.load.yamlio import LIBYAML_BREAK, YamlProblem, file_position
 
 _COMMENT = re.compile(r"#[^\n]*")
 # Zero-width tokens that mark structure but hold no text of their own.
@@ -75,6 +75,7 @@ def scan(text: str) -> Scan:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        line, col = file_position(text, line, col, LIBYAML_BREAK)
         raise YamlProblem(line, col, "yaml-syntax", f"invalid YAML: {error.problem}") from None
     # Lines are counted here by "\n" alone, as the text is split when it is rewritten;
     # YAML also breaks lines at U+0085, U+2028 and U+2029.

@@ -39,7 +39,7 @@ from incidentctl.edit import roundtrip
 from incidentctl.edit.comments import Scan, flush_left, realign, scan
 from incidentctl.fsutil import NotRegularFile, read_regular
 from incidentctl.load.repository import not_regular
-from incidentctl.load.yamlio import YamlProblem, decode, load_text
+from incidentctl.load.yamlio import NEWLINE, YamlProblem, decode, file_position, load_text
 from incidentctl.problems import Problem, UsageError
 
 _DOCUMENT_START = re.compile(r"---[ \t]*(#[^\n]*)?")
@@ -60,7 +60,14 @@ class Edit:
         # A lone CR is a line break to YAML too; left in, ruamel.yaml would fold a block
         # scalar's lines differently when it writes the file again.
         self.text = text.replace("\r\n", "\n").replace("\r", "\n")
-        self.data = load_text(self.text)  # the located problem if it is not one document
+        try:
+            self.data = load_text(self.text)  # the located problem if not one document
+        except YamlProblem as problem:
+            if "\r" not in text:
+                raise
+            # where it is in the file as written, carriage returns and all
+            line, col = file_position(text, problem.line, problem.col, NEWLINE)
+            raise YamlProblem(line, col, problem.rule, problem.message) from None
         if self.data is not None and not isinstance(self.data, dict):  # None: "empty"
             raise YamlProblem(
                 1,

@@ -82,7 +82,14 @@ def render_scalar(value: Any, *, flow: bool = False, quote: str | None = None) -
     candidates: list[str] = []
     if quote == "'" and "\n" not in value and value.isprintable():
         candidates.append("'" + value.replace("'", "''") + "'")
-    if quote not in ("'", '"') and "\n" not in value:
+    # ruamel.yaml (and so fmt) quotes text that starts like a document marker or holds
+    # a character it does not print as it is (a byte order mark)
+    if (
+        quote not in ("'", '"')
+        and "\n" not in value
+        and not value.startswith(("---", "..."))
+        and all(_yaml_printable(ch) for ch in value)
+    ):
         candidates.append(value)
     candidates.append(double_quoted(value))
     for text in candidates:
@@ -91,7 +98,11 @@ def render_scalar(value: Any, *, flow: bool = False, quote: str | None = None) -
     raise ScalarError(f"cannot write {value!r} as a YAML scalar")
 
 
-_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "\0": "\\0"}
+# ruamel.yaml's own escapes, so that ``fmt`` writes a double-quoted scalar that an edit
+# wrote exactly as it was.
+_ESCAPES = {"\0": "\\0", "\x07": "\\a", "\x08": "\\b", "\t": "\\t", "\n": "\\n",
+            "\x0b": "\\v", "\x0c": "\\f", "\r": "\\r", "\x1b": "\\e", '"': '\\"',
+            "\\": "\\\\", "\x85": "\\N", "\u2028": "\\L", "\u2029": "\\P"}  # fmt: skip
 
 
 def _yaml_printable(ch: str) -> bool:
@@ -115,11 +126,11 @@ def double_quoted(value: str) -> str:
         elif _yaml_printable(ch):
             out.append(ch)
         elif ord(ch) <= 0xFF:
-            out.append(f"\\x{ord(ch):02x}")
+            out.append(f"\\x{ord(ch):02X}")
         elif ord(ch) <= 0xFFFF:
-            out.append(f"\\u{ord(ch):04x}")
+            out.append(f"\\u{ord(ch):04X}")
         else:
-            out.append(f"\\U{ord(ch):08x}")
+            out.append(f"\\U{ord(ch):08X}")
     return '"' + "".join(out) + '"'
 
 

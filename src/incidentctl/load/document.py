@@ -14,6 +14,7 @@ from incidentctl.load.yamlio import (
     Versions,
     YamlProblem,
     decode,
+    file_position,
     load_text,
     located_load,
     walk_locations,
@@ -57,7 +58,7 @@ class SourceDocument:
                 self._tree = located_load(self.text)
             except YamlProblem as problem:
                 return problem.line, problem.col
-        return walk_locations(self._tree, loc)
+        return file_position(self.text, *walk_locations(self._tree, loc))
 
     def problem(self, rule: str, message: str, loc: Loc = (), level: Level = "error") -> Problem:
         line, col = self.locate(loc)

@@ -177,11 +177,20 @@ def _construct(node: Any) -> Any:
             if (
                 key_node.__class__ is not yaml.ScalarNode
                 or key_node.tag not in _KEY_TAGS
+                # an explicit tag on a key (only a quoted key is text without being plain)
+                or (key_node.tag != _PLAIN and not (key_node.tag == _STR and key_node.style))
                 or (key_node.tag == _PLAIN and key_node.value == "<<")
             ):
                 raise _Unclean  # a list or mapping as a key, a tag, a merge key
-            # Keys are the text as written: ``1:`` and ``null:`` are keys "1" and "null".
             key: str = key_node.value
+            if (
+                key_node.tag == _PLAIN
+                and (not key or key[0] in _NOT_TEXT_KEY)
+                and not isinstance(_plain(key), str)
+            ):
+                # ``1:``, ``0o17:``, ``True:`` (keys are never numbers in documents):
+                # ruamel.yaml names such keys by value, so the located path decides
+                raise _Unclean
             if key in mapping:
                 raise _Unclean
             mapping[key] = _construct(value_node)
@@ -239,17 +248,29 @@ def _needs_prescan(text: str) -> bool:
     )
 
 
+_NOT_TEXT_KEY = frozenset("-+.0123456789tTfFnN~")
+# A quote then a colon: libyaml takes a value right after a quoted key in a flow
+# collection (``["a":]``), ruamel.yaml does not.
+_STEP_ASIDE = re.compile("[\t\x85\u2028\u2029\ufeff]|[\"']:")
+
+
 def fast_load(text: str) -> Any:
     """Parse a clean file quickly; ``_Unclean`` or a PyYAML error if it is not clean.
 
     ``YamlProblem`` for anchors and deep nesting, which are never composed.
     """
-    if "\t" in text or text.startswith("%") or "\n%" in text:
-        # libyaml and ruamel.yaml disagree on tabs (libyaml takes one inside a flow
-        # list) and directives (ruamel.yaml switches to YAML 1.1): the located path decides.
+    if _STEP_ASIDE.search(text) is not None or text.startswith("%") or "\n%" in text:
+        # libyaml and ruamel.yaml disagree on tabs (libyaml takes one inside a flow list),
+        # on NEL and the Unicode line separators (line breaks to one, text to the other),
+        # on a byte order mark after the start (skipped by one at a line's start) and on
+        # directives (ruamel.yaml switches to YAML 1.1): the located path decides.
         raise _Unclean
     if _needs_prescan(text):
-        _prescan(text)
+        try:
+            _prescan(text)
+        except YamlProblem as problem:
+            line, col = file_position(text, problem.line, problem.col)
+            raise YamlProblem(line, col, problem.rule, problem.message) from None
     composer = _Composer(text)
     try:
         node = composer.get_single_node()
@@ -419,6 +440,18 @@ def lenient_constructor() -> type[Any]:
 
     class LenientConstructor(RoundTripConstructor):
         def construct_non_recursive_object(self, node: Any, tag: str | None = None) -> Any:
+            if (
+                isinstance(node, ScalarNode)
+                and node.style is None
+                and "_" in node.value
+                and str(node.tag) in (_INT, _FLOAT)
+                and getattr(node.ctag, "handle", None) is None
+            ):
+                # ``2021_00025``: ruamel.yaml takes digit separators as YAML 1.1 did; the
+                # 1.2 core schema, and so the fast path, reads text
+                raw = RawScalar(node.value)
+                raw.tag = str(node.tag)
+                return raw
             try:
                 return super().construct_non_recursive_object(node, tag)
             except ValueError:
@@ -431,11 +464,24 @@ def lenient_constructor() -> type[Any]:
     return LenientConstructor
 
 
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+
 def _rt() -> YAML:
     from ruamel.yaml import YAML
+    from ruamel.yaml.nodes import ScalarNode
+
+    class TextTimestamps(lenient_constructor()):  # type: ignore[misc]
+        """Timestamps as the text written, as the fast path keeps them (a datetime would
+        come back as ``+00:00`` where the file says ``Z``)."""
+
+        def construct_non_recursive_object(self, node: Any, tag: str | None = None) -> Any:
+            if isinstance(node, ScalarNode) and str(node.tag) == _TIMESTAMP:
+                return str(node.value)
+            return super().construct_non_recursive_object(node, tag)
 
     rt = YAML(typ="rt")
-    rt.Constructor = lenient_constructor()
+    rt.Constructor = TextTimestamps
     rt.allow_duplicate_keys = False
     return rt
 
@@ -544,6 +590,29 @@ def _position(text: str, index: int) -> tuple[int, int]:
     return text.count("\n", 0, index) + 1, index - line_start + 1
 
 
+# A line feed ends a line of the file, as editors, grep and Git count them. The parsers
+# also break lines at a carriage return that no line feed follows, and libyaml at NEL
+# and the Unicode line and paragraph separators too.
+NEWLINE = re.compile("\r\n|[\r\n]")
+LIBYAML_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
+
+
+def file_position(
+    text: str, line: int, col: int, breaks: re.Pattern[str] = NEWLINE
+) -> tuple[int, int]:
+    """A parser's 1-based line and column (lines as ``breaks`` ends them) as the line and
+    column in the file (lines ending at line feeds)."""
+    if "\r" not in text and (breaks is NEWLINE or not LIBYAML_BREAK.search(text)):
+        return line, col
+    start = 0
+    if line > 1:
+        for number, match in enumerate(breaks.finditer(text), start=2):
+            start = match.end()
+            if number == line:
+                break
+    return _position(text, start + col - 1)
+
+
 _SYNTAX_HINTS: tuple[tuple[str, str], ...] = (
     ("'\\t'", "indent with spaces, not tabs"),
     ("quoted scalar", "close the quotes"),
@@ -562,15 +631,16 @@ _SYNTAX_HINTS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _syntax_message(error: MarkedYAMLError) -> str:
+def _syntax_message(error: MarkedYAMLError, text: str) -> str:
     problem = " ".join(str(error.problem or error).split())
     context = " ".join(str(error.context or "").split())
-    text = f"{problem} {context}"
-    hint = next((h for key, h in _SYNTAX_HINTS if key in text), "fix the YAML syntax here")
+    said = f"{problem} {context}"
+    hint = next((h for key, h in _SYNTAX_HINTS if key in said), "fix the YAML syntax here")
     mark = error.context_mark
     where = ""
     if context and mark is not None and mark is not error.problem_mark:
-        where = f" ({context} at line {mark.line + 1}, column {mark.column + 1})"
+        line, col = file_position(text, mark.line + 1, mark.column + 1)
+        where = f" ({context} at line {line}, column {col})"
     return f"invalid YAML: {problem}{where}: {hint}"
 
 
@@ -585,11 +655,21 @@ def located_load(text: str, rt: YAML | None = None) -> Any:
 
     rt = _rt() if rt is None else rt
     _check_directives(text)
+    bom = text.find("\ufeff", 1)
+    if bom != -1:
+        raise YamlProblem(
+            *_position(text, bom),
+            "yaml-syntax",
+            "invalid YAML: a byte order mark (U+FEFF) inside the file: only the start of a "
+            'file may hold one; remove it, or write it as "\\uFEFF" in double quotes',
+        )
     try:
         _check_events(rt.parse(io.StringIO(text)))
         documents = list(rt.load_all(io.StringIO(text)))
-    except YamlProblem:
-        raise
+    except YamlProblem as problem:
+        raise YamlProblem(
+            *file_position(text, problem.line, problem.col), problem.rule, problem.message
+        ) from None
     except ReaderError as error:
         line, col = _position(text, int(error.position))
         code = error.character if isinstance(error.character, int) else 0
@@ -603,6 +683,7 @@ def located_load(text: str, rt: YAML | None = None) -> Any:
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        line, col = file_position(text, line, col)
         if "duplicate key" in str(error.problem):
             key = re.search(r'duplicate key "?([^"\n]*)"?', str(error.problem))
             name = key.group(1) if key else ""
@@ -613,7 +694,7 @@ def located_load(text: str, rt: YAML | None = None) -> Any:
                 f"duplicate key {name!r}: each key may appear once in a mapping; "
                 "remove or rename one of them",
             ) from None
-        raise YamlProblem(line, col, "yaml-syntax", _syntax_message(error)) from None
+        raise YamlProblem(line, col, "yaml-syntax", _syntax_message(error, text)) from None
     except YAMLError as error:
         message = " ".join(str(error).split())
         raise YamlProblem(
@@ -714,7 +795,12 @@ def load_text(text: str, versions: tuple[Versions, str] | None = None) -> Any:
         return fast_load(text)
     except (_Unclean, yaml.YAMLError):
         pass
-    return to_plain(located_load(text))
+    tree = located_load(text)
+    try:
+        return to_plain(tree)
+    except YamlProblem as problem:  # a key written twice, once quoted
+        line, col = file_position(text, problem.line, problem.col)
+        raise YamlProblem(line, col, problem.rule, problem.message) from None
 
 
 def key_text(key: Any) -> str:
@@ -737,7 +823,7 @@ def to_plain(value: Any) -> Any:
     if isinstance(value, dict):
         plain: dict[str, Any] = {}
         for key, item in value.items():
-            text = key_text(key)
+            text = key_text(key.value if isinstance(key, TaggedScalar) else key)
             if text in plain:
                 line, col = _key_position(value, key)
                 raise YamlProblem(

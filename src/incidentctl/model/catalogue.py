@@ -9,7 +9,7 @@ from pydantic import Field, StringConstraints, WithJsonSchema
 
 from incidentctl.model.base import Document, Strict
 from incidentctl.model.policy import Name
-from incidentctl.model.types import Handle, Tier
+from incidentctl.model.types import Handle, OneLine, Tier
 
 Url = Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]
 ENV_NAME_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
@@ -27,7 +27,7 @@ Email = Annotated[str, StringConstraints(pattern=r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>
 
 class MonitorLink(Strict):
     url: Url
-    title: str | None = None
+    title: OneLine | None = None
 
 
 class PagerDutyRoute(Strict):
@@ -43,7 +43,7 @@ class Service(Document):
     kind: Literal["Service"]
     name: Name
     description: str = ""
-    public_name: str | None = None
+    public_name: OneLine | None = None
     owner: Handle
     tier: Tier = 3
     escalation: list[Handle] = Field(default=[])
@@ -53,7 +53,7 @@ class Service(Document):
 
 
 class Contact(Strict):
-    name: str | None = None
+    name: OneLine | None = None
     email: Email
 
 
@@ -63,7 +63,7 @@ class Customer(Document):
 
     kind: Literal["Customer"]
     name: Name
-    display_name: str | None = None
+    display_name: OneLine | None = None
     contract: Name | None = None
     contacts: list[Contact] = Field(default=[])
     status_page: Literal["public", "private"] = "private"

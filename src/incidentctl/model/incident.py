@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from incidentctl.model.base import Document, Strict
-from incidentctl.model.types import Handle, Severity, Status, Timestamp
+from incidentctl.model.types import Handle, Line, OneLine, Severity, Status, Summary, Timestamp
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 IncidentId = Annotated[str, StringConstraints(pattern=r"^INC-\d{4}-\d{4,}$")]
@@ -41,12 +41,12 @@ TrackerRef = Annotated[
 
 class Defect(Strict):
     key: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]*$")]
-    title: Text
-    service: Text
+    title: Line
+    service: Line
     fix: Literal["hotfix", "next-release"] | None = None
     tracker: TrackerRef | None = None
     # The release that fixed it, as its ticket says (written back by defects sync).
-    fixed_in: Text | None = None
+    fixed_in: Line | None = None
 
 
 class Resolution(Strict):
@@ -66,19 +66,19 @@ class Milestones(Strict):
 
 class Link(Strict):
     url: Text
-    title: str | None = None
+    title: OneLine | None = None
 
 
 class Incident(Document):
     kind: Literal["Incident"]
     id: IncidentId
-    title: Text
-    summary: Text
+    title: Line
+    summary: Summary
     severity: Severity
     status: Status
     environment: Literal["production", "non-production"]
-    customer: Text | None = None
-    services: Annotated[list[Text], Field(min_length=1)]
+    customer: Line | None = None
+    services: Annotated[list[Line], Field(min_length=1)]
     detection: Detection
     roles: Roles = Roles()
     assignees: list[Handle] = Field(default=[])
@@ -88,7 +88,7 @@ class Incident(Document):
     resolution: Resolution | None = None
     milestones: Milestones | None = None
     links: list[Text | Link] = Field(default=[])
-    labels: list[Text] = Field(default=[])
+    labels: list[Line] = Field(default=[])
 
 
 # SPEC §2: the legal status moves; anything else is refused against the previous version.

@@ -14,6 +14,7 @@ from incidentctl.model.types import (
     Date,
     Duration,
     Handle,
+    OneLine,
     Percent,
     Severity,
     Status,
@@ -245,7 +246,7 @@ Window = Annotated[
 
 class Holiday(Strict):
     date: Date
-    name: str = ""
+    name: OneLine = ""
 
 
 class Calendar(Document):

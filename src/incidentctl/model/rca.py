@@ -9,7 +9,7 @@ from pydantic import Field, field_validator, model_validator
 
 from incidentctl.model.base import Document, Strict
 from incidentctl.model.incident import IncidentId, Text, TrackerRef
-from incidentctl.model.types import Date, Handle, Timestamp
+from incidentctl.model.types import Date, Handle, Line, Paragraphs, Timestamp
 
 
 class Impact(Strict):
@@ -38,7 +38,7 @@ class Lessons(Strict):
 
 class Action(Strict):
     id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
-    title: Text
+    title: Line
     type: Literal["detect", "prevent", "mitigate", "process", "fix"]
     owner: Handle | None = None
     due: Date | None = None
@@ -64,7 +64,7 @@ class RCA(Document):
     # When the report was published; used only by imported records (SPEC §3).
     published_at: Timestamp | None = None
     shared_with_customer_at: Timestamp | None = None
-    summary: str = ""
+    summary: Paragraphs = ""
     impact: Impact = Impact()
     trigger: str = ""
     root_causes: list[RootCause] = Field(default=[])

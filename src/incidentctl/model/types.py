@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, GetCoreSchemaHandler, GetJsonSchemaHandler, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    StringConstraints,
+    WithJsonSchema,
+)
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
@@ -142,6 +150,45 @@ def year_problem(value: date) -> str | None:
         f"the year {value.year:04d} is outside {FIRST_YEAR}-{LAST_YEAR}: check the year "
         "(a typo such as 0026 for 2026?)"
     )
+
+
+def _refuse_controls(value: str, allowed: str, what: str) -> str:
+    for char in value:
+        if char not in allowed and (unicodedata.category(char) == "Cc" or char in "\u2028\u2029"):
+            raise PydanticCustomError(
+                "control_character",
+                "{value} holds the control character U+{code}: {what}; remove it",
+                {"value": shown(value), "code": f"{ord(char):04X}", "what": what},
+            )
+    return value
+
+
+def _one_line(value: str) -> str:
+    """Refuse control characters (a line break among them) in a field shown on one line:
+    a title with an escape sequence in it would drive the terminal that prints it."""
+    return _refuse_controls(value, "", "this field is one line of printable text")
+
+
+def _paragraphs(value: str) -> str:
+    """Refuse control characters but line feed and tab in a summary."""
+    return _refuse_controls(value, "\n\t", "a summary is printable text in lines")
+
+
+Line = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_one_line)
+]
+"""Text on one line: a title, a name, a label; no control characters."""
+
+OneLine = Annotated[str, AfterValidator(_one_line)]
+"""An optional caption (a display name, a link's title): one line, may be empty."""
+
+Paragraphs = Annotated[str, AfterValidator(_paragraphs)]
+"""An optional summary: lines of printable text, may be empty."""
+
+Summary = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_paragraphs)
+]
+"""A summary: lines of printable text, no other control characters."""
 
 
 def _parse_timestamp(value: object) -> datetime:
