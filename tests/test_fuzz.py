@@ -162,7 +162,7 @@ def _located(output: str, text: str) -> None:
             assert 1 <= col <= len(lines[number - 1]) + 1, (line, text)
 
 
-@fuzz(600)
+@fuzz(400)
 @given(mutated())
 def test_validate_and_fmt_of_a_mutated_document_answer_in_time(
     workspace: Repo, run_cli: RunCli, case: tuple[str, str]
@@ -182,7 +182,7 @@ def test_validate_and_fmt_of_a_mutated_document_answer_in_time(
         file.write_text(TEXTS[path], encoding="utf-8")
 
 
-@fuzz(40)
+@fuzz(30)
 @given(mutated())
 def test_a_bad_version_in_history_never_stops_sla(
     workspace: Repo, run_cli: RunCli, case: tuple[str, str]
