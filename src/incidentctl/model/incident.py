@@ -7,7 +7,16 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from incidentctl.model.base import Document, Strict
-from incidentctl.model.types import Handle, Line, OneLine, Severity, Status, Summary, Timestamp
+from incidentctl.model.types import (
+    Handle,
+    Line,
+    OneLine,
+    Severity,
+    Status,
+    Summary,
+    TicketTitle,
+    Timestamp,
+)
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 IncidentId = Annotated[str, StringConstraints(pattern=r"^INC-\d{4}-\d{4,}$")]
@@ -41,7 +50,7 @@ TrackerRef = Annotated[
 
 class Defect(Strict):
     key: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]*$")]
-    title: Line
+    title: TicketTitle
     service: Line
     fix: Literal["hotfix", "next-release"] | None = None
     tracker: TrackerRef | None = None

@@ -9,7 +9,7 @@ from pydantic import Field, field_validator, model_validator
 
 from incidentctl.model.base import Document, Strict
 from incidentctl.model.incident import IncidentId, Text, TrackerRef
-from incidentctl.model.types import Date, Handle, Line, Paragraphs, Timestamp
+from incidentctl.model.types import Date, Handle, Paragraphs, TicketTitle, Timestamp
 
 
 class Impact(Strict):
@@ -38,7 +38,7 @@ class Lessons(Strict):
 
 class Action(Strict):
     id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
-    title: Line
+    title: TicketTitle
     type: Literal["detect", "prevent", "mitigate", "process", "fix"]
     owner: Handle | None = None
     due: Date | None = None

@@ -179,6 +179,18 @@ Line = Annotated[
 ]
 """Text on one line: a title, a name, a label; no control characters."""
 
+
+def _ticket_title(value: str) -> str:
+    """A defect's or an action's title: the ``tracker-fields`` rule judges its line breaks
+    (GitHub takes them, Jira does not); other control characters are refused."""
+    return _refuse_controls(value, "\n", "a title is printable text")
+
+
+TicketTitle = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_ticket_title)
+]
+"""The title of a tracker ticket to be: printable text; its line breaks are a rule's."""
+
 OneLine = Annotated[str, AfterValidator(_one_line)]
 """An optional caption (a display name, a link's title): one line, may be empty."""
 
