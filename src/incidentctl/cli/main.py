@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
+from click.shell_completion import CompletionItem
 
 from incidentctl import __version__
 from incidentctl.problems import IncidentctlError
@@ -208,6 +209,7 @@ class LazyGroup(SuggestingGroup):
         "defect": "incidentctl.cli.incident:defect",
         "defects": "incidentctl.cli.defects",
         "notify": "incidentctl.cli.notify",
+        "completion": "incidentctl.cli.completion",
     }
 
     # What --help lists, so that listing the commands imports none of them (the models
@@ -256,6 +258,7 @@ class LazyGroup(SuggestingGroup):
         "notify": (
             "Notify Slack, email, PagerDuty and webhooks of incident events, exactly once each."
         ),
+        "completion": "Print the completion script of SHELL (bash, zsh or fish).",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -269,6 +272,16 @@ class LazyGroup(SuggestingGroup):
         rows = [(command.name or "", command.get_short_help_str(limit)) for command in shown]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
+
+    def shell_complete(self, ctx: click.Context, incomplete: str) -> list[CompletionItem]:
+        """The commands with their summaries, importing none of them (a Tab stays quick)."""
+        if incomplete.startswith("-"):
+            return super().shell_complete(ctx, incomplete)
+        return [
+            CompletionItem(name, help=self.SUMMARIES[name])
+            for name in self.list_commands(ctx)
+            if name.startswith(incomplete)
+        ]
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         spec = self.COMMANDS.get(cmd_name)
