@@ -80,6 +80,13 @@ def command(
     illegal moves, declared times, policy changes that would re-grade, and more.
 
     Exit 1 when a finding is an error.
+
+    \b
+    Examples:
+      incidentctl audit
+      incidentctl audit --require-signed --require-merges
+      incidentctl audit --checkpoint audit-checkpoint.json
+      incidentctl audit --since-checkpoint audit-checkpoint.json
     """
     from dataclasses import replace
 

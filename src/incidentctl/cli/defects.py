@@ -20,7 +20,12 @@ from incidentctl.github.comment import DEFAULT_BOT_LOGIN
 
 @click.group("defects", cls=SuggestingGroup)
 def command() -> None:
-    """Open tracker issues for product defects and RCA actions."""
+    """Open tracker issues for product defects and RCA actions.
+
+    \b
+    Examples:
+      incidentctl defects sync --dry-run
+    """
 
 
 @command.command("sync")
@@ -65,7 +70,14 @@ def sync(
     bot_login: str | None,
     fmt: str,
 ) -> int:
-    """Find or create one ticket per defect and open fix/prevent action; write it back."""
+    """Find or create one ticket per defect and open fix/prevent action; write it back.
+
+    \b
+    Examples:
+      incidentctl defects sync --dry-run
+      incidentctl defects sync --push
+      incidentctl defects sync --push --pull-request incidentctl/tracker-sync
+    """
     from incidentctl.defects import report
     from incidentctl.defects.plan import plan
     from incidentctl.defects.sources import sources

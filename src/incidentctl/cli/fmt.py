@@ -21,7 +21,13 @@ import click
 )
 @click.pass_obj
 def command(root: Path, paths: tuple[Path, ...], check: bool) -> int:
-    """Format incidents, RCAs and policies (every file, or PATHS) in the canonical layout."""
+    """Format incidents, RCAs and policies (every file, or PATHS) in the canonical layout.
+
+    \b
+    Examples:
+      incidentctl fmt
+      incidentctl fmt --check incidents/2026/INC-2026-0007.yaml
+    """
     from incidentctl.edit.layout import format_files
     from incidentctl.fsutil import atomic_write
     from incidentctl.load.repository import Repository

@@ -29,7 +29,13 @@ def _bot_login(ctx: click.Context, param: click.Parameter, value: str | None) ->
 
 @click.group("github", cls=SuggestingGroup)
 def command() -> None:
-    """Post the pull-request comment and the SLA escalations on GitHub."""
+    """Post the pull-request comment and the SLA escalations on GitHub.
+
+    \b
+    Examples:
+      incidentctl github comment --artifact sla-diff
+      incidentctl github watch --dry-run
+    """
 
 
 @command.command("comment")
@@ -50,7 +56,12 @@ def command() -> None:
 @click.option("--repo", default=None, help="owner/repo (default: $GITHUB_REPOSITORY).")
 @click.option("--bot-login", default=None, callback=_bot_login, help=BOT_LOGIN_HELP)
 def comment(folder: Path, event_path: Path | None, repo: str | None, bot_login: str) -> int:
-    """Create or update the one SLA comment on the artifact's pull request."""
+    """Create or update the one SLA comment on the artifact's pull request.
+
+    \b
+    Examples:
+      incidentctl github comment --artifact sla-diff --repo acme/incidents
+    """
     from incidentctl.github import comment as sticky
     from incidentctl.trackers.github import GitHub
 
@@ -109,6 +120,11 @@ def watch(
 
     Open incidents are watched; after the resolve, the RCA's follow-up review and its
     overdue actions.
+
+    \b
+    Examples:
+      incidentctl github watch --dry-run
+      incidentctl github watch --repo acme/incidents --bot-login "github-actions[bot]"
     """
     from incidentctl.github import watch as sla_watch
     from incidentctl.github.delivery import WatchRun

@@ -164,7 +164,13 @@ def push_checked(root: Path, path: Path, remote: str, branch: str, now: datetime
 @editing
 @click.pass_obj
 def ack(root: Path, /, incident_id: str, commander: str | None, **options: Any) -> int:
-    """Acknowledge incident ID (a SEV1/SEV2 needs a commander)."""
+    """Acknowledge incident ID (a SEV1/SEV2 needs a commander).
+
+    \b
+    Examples:
+      incidentctl ack 7 --commander @oncall-alice --commit
+      incidentctl ack inc-2026-0007 --now "10 minutes ago" --push
+    """
     from incidentctl.edit import commands
 
     return run(root, incident_id, commands.ack(commander), **options)
@@ -180,7 +186,12 @@ def ack(root: Path, /, incident_id: str, commander: str | None, **options: Any) 
 @editing
 @click.pass_obj
 def mitigate(root: Path, /, incident_id: str, workaround: str | None, **options: Any) -> int:
-    """Mark incident ID mitigated: a workaround is in place."""
+    """Mark incident ID mitigated: a workaround is in place.
+
+    \b
+    Examples:
+      incidentctl mitigate 7 --workaround "Traffic moved to the standby region." --commit
+    """
     from incidentctl.edit import commands
 
     return run(root, incident_id, commands.mitigate(workaround), **options)
@@ -192,7 +203,12 @@ def mitigate(root: Path, /, incident_id: str, workaround: str | None, **options:
 @editing
 @click.pass_obj
 def wait(root: Path, /, incident_id: str, reason: str, **options: Any) -> int:
-    """Incident ID waits on the customer or a third party (clocks pause)."""
+    """Incident ID waits on the customer or a third party (clocks pause).
+
+    \b
+    Examples:
+      incidentctl wait 7 --reason "Waiting for the customer's gateway logs." --commit
+    """
     from incidentctl.edit import commands
 
     return run(root, incident_id, commands.wait(reason), **options)
@@ -203,7 +219,12 @@ def wait(root: Path, /, incident_id: str, reason: str, **options: Any) -> int:
 @editing
 @click.pass_obj
 def resume(root: Path, /, incident_id: str, **options: Any) -> int:
-    """End the wait of incident ID: mitigated if it has a workaround, else acknowledged."""
+    """End the wait of incident ID: mitigated if it has a workaround, else acknowledged.
+
+    \b
+    Examples:
+      incidentctl resume 7 --commit
+    """
     from incidentctl.edit import commands
 
     return run(root, incident_id, commands.resume(), **options)
@@ -218,7 +239,12 @@ def resume(root: Path, /, incident_id: str, **options: Any) -> int:
 @editing
 @click.pass_obj
 def resolve(root: Path, /, incident_id: str, summary: str, kind: str, **options: Any) -> int:
-    """Resolve incident ID."""
+    """Resolve incident ID.
+
+    \b
+    Examples:
+      incidentctl resolve 7 --summary "Connection pool resized; payments flow again." --commit
+    """
     from incidentctl.edit import commands
 
     return run(root, incident_id, commands.resolve(summary, kind), **options)
@@ -229,7 +255,12 @@ def resolve(root: Path, /, incident_id: str, summary: str, kind: str, **options:
 @editing
 @click.pass_obj
 def close(root: Path, /, incident_id: str, **options: Any) -> int:
-    """Close resolved incident ID: the customer validated the fix."""
+    """Close resolved incident ID: the customer validated the fix.
+
+    \b
+    Examples:
+      incidentctl close 7 --push
+    """
     from incidentctl.edit import commands
 
     return run(root, incident_id, commands.close(), **options)
@@ -241,7 +272,12 @@ def close(root: Path, /, incident_id: str, **options: Any) -> int:
 @editing
 @click.pass_obj
 def reopen(root: Path, /, incident_id: str, reason: str, **options: Any) -> int:
-    """Reopen resolved incident ID (its resolution is removed; history keeps it)."""
+    """Reopen resolved incident ID (its resolution is removed; history keeps it).
+
+    \b
+    Examples:
+      incidentctl reopen 7 --reason "Timeouts are back since 14:00." --commit
+    """
     from incidentctl.edit import commands
 
     return run(root, incident_id, commands.reopen(reason), **options)
@@ -265,7 +301,13 @@ def cancel(
     summary: str | None,
     **options: Any,
 ) -> int:
-    """Cancel incident ID as a duplicate or a false alarm."""
+    """Cancel incident ID as a duplicate or a false alarm.
+
+    \b
+    Examples:
+      incidentctl cancel 8 --kind duplicate --duplicate-of 7 --commit
+      incidentctl cancel 8 --kind false-alarm --summary "A probe misfired." --commit
+    """
     from incidentctl.edit import commands
 
     return run(root, incident_id, commands.cancel(kind, duplicate_of, summary), **options)
@@ -278,7 +320,12 @@ def cancel(
 @editing
 @click.pass_obj
 def severity(root: Path, /, incident_id: str, level: str, reason: str, **options: Any) -> int:
-    """Change the severity of incident ID."""
+    """Change the severity of incident ID.
+
+    \b
+    Examples:
+      incidentctl severity 7 sev1 --reason "Every card payment fails now." --commit
+    """
     from incidentctl.edit import commands
 
     return run(root, incident_id, commands.severity(level, reason), **options)
@@ -305,7 +352,14 @@ def severity(root: Path, /, incident_id: str, level: str, reason: str, **options
 def update(
     root: Path, /, incident_id: str, text: str, audience: str, send: bool, **options: Any
 ) -> int:
-    """Add an update to the communication log of incident ID."""
+    """Add an update to the communication log of incident ID.
+
+    \b
+    Examples:
+      incidentctl update 7 "We are investigating failed card payments." --commit
+      incidentctl update 7 "Gateway restarted." --audience internal --commit
+      incidentctl update 7 "Payments work again." --send
+    """
     from incidentctl.edit import commands
     from incidentctl.problems import UsageError
 
@@ -357,7 +411,12 @@ def send_update(root: Path, incident_id: str, remote: str, branch: str, now: Any
 @editing
 @click.pass_obj
 def assign(root: Path, /, incident_id: str, handles: tuple[str, ...], **options: Any) -> int:
-    """Add assignees to incident ID (handles already assigned are skipped)."""
+    """Add assignees to incident ID (handles already assigned are skipped).
+
+    \b
+    Examples:
+      incidentctl assign 7 @bob @carol --commit
+    """
     from incidentctl.edit import commands
 
     return run(root, incident_id, commands.assign(handles), **options)
@@ -365,7 +424,12 @@ def assign(root: Path, /, incident_id: str, handles: tuple[str, ...], **options:
 
 @click.group("defect")
 def defect() -> None:
-    """Product defects of an incident."""
+    """Product defects of an incident.
+
+    \b
+    Examples:
+      incidentctl defect add 7 --title "Pool too small" --service payments --commit
+    """
 
 
 @defect.command("add")
@@ -386,7 +450,13 @@ def defect_add(
     fix: str | None,
     **options: Any,
 ) -> int:
-    """Record a product defect on incident ID."""
+    """Record a product defect on incident ID.
+
+    \b
+    Examples:
+      incidentctl defect add 7 --title "Pool too small under load" --service payments \\
+        --fix hotfix --commit
+    """
     from incidentctl.edit import commands
 
     return run(root, incident_id, commands.add_defect(title, service, key, fix), **options)

@@ -19,7 +19,13 @@ from incidentctl.cli.progress import Progress
 )
 @click.pass_obj
 def command(root: Path, incident_id: str, ref: str, fmt: str) -> int:
-    """Every commit that changed incident ID: who, when, which fields from what to what."""
+    """Every commit that changed incident ID: who, when, which fields from what to what.
+
+    \b
+    Examples:
+      incidentctl log 7
+      incidentctl log 7 --format json
+    """
     from incidentctl.history.git import BlobReader, Git
     from incidentctl.history.replay import replay
     from incidentctl.history.trail import incident_log

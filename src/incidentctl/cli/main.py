@@ -314,7 +314,15 @@ class LazyGroup(SuggestingGroup):
 @click.version_option(__version__, prog_name="incidentctl")
 @click.pass_context
 def cli(ctx: click.Context, root: Path | None, tz: ZoneInfo | None, debug: bool) -> None:
-    """GitOps-style, declarative incident management."""
+    """GitOps-style, declarative incident management.
+
+    \b
+    Examples:
+      incidentctl validate
+      incidentctl --tz Europe/Berlin sla --at "yesterday 17:00"
+      incidentctl -C ~/incidents ack 7 --commander @alice --commit
+      incidentctl completion bash
+    """
     from incidentctl.fsutil import find_root
 
     _show_warnings()

@@ -52,7 +52,14 @@ def command(
     stay: str | None,
     dry_run: bool,
 ) -> int:
-    """Notify Slack, email, PagerDuty and webhooks of incident events, exactly once each."""
+    """Notify Slack, email, PagerDuty and webhooks of incident events, exactly once each.
+
+    \b
+    Examples:
+      incidentctl notify --dry-run
+      incidentctl notify --range HEAD~1..HEAD --remote origin --for 20m
+      incidentctl notify --follow --remote origin
+    """
     from incidentctl.model.types import Duration
     from incidentctl.notify.follow import follow as follow_loop
     from incidentctl.notify.ledger import new_run_id

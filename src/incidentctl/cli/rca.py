@@ -14,7 +14,13 @@ from incidentctl.cli.progress import Progress
 
 @click.group("rca", cls=SuggestingGroup)
 def command() -> None:
-    """Root-cause analyses: scaffold one, render the executive report."""
+    """Root-cause analyses: scaffold one, render the executive report.
+
+    \b
+    Examples:
+      incidentctl rca new 7 --commit
+      incidentctl rca render 7 --format html > INC-2026-0007.html
+    """
 
 
 @command.command("new")
@@ -90,7 +96,13 @@ def new(
 )
 @click.pass_obj
 def render(root: Path, incident_id: str, ref: str, as_of: datetime | None, fmt: str) -> int:
-    """The executive report of ID's RCA: impact, root causes, actions, follow-up, timeline."""
+    """The executive report of ID's RCA: impact, root causes, actions, follow-up, timeline.
+
+    \b
+    Examples:
+      incidentctl rca render 7
+      incidentctl rca render 7 --format html > INC-2026-0007.html
+    """
     from incidentctl.history.replay import replay
     from incidentctl.model import RCA, Incident
     from incidentctl.problems import UsageError

@@ -54,7 +54,14 @@ def command(
     out: Path | None,
 ) -> int:  # fmt: skip
     """Incident figures from the history of --ref: MTTA/MTTM/MTTR/MTTD, SLA attainment,
-    update cadence, internal detection, breaches, overdue RCAs and actions."""
+    update cadence, internal detection, breaches, overdue RCAs and actions.
+
+    \b
+    Examples:
+      incidentctl report --since "30 days ago"
+      incidentctl report --since 2026-11-01 --until 2026-11-30 --customer acme --format markdown
+      incidentctl report --format html --out report.html
+    """
     from incidentctl.cli.notes import warn_unloadable
     from incidentctl.history.replay import replay
     from incidentctl.problems import UsageError

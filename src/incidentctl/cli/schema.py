@@ -21,6 +21,11 @@ def command(kind: str | None, directory: Path | None) -> int:
     """Print the JSON Schema of KIND (Incident, RCA, SLAPolicy, Calendar, DefectPolicy).
 
     Without KIND, print every kind's schema as one object keyed by kind.
+
+    \b
+    Examples:
+      incidentctl schema Incident
+      incidentctl schema --write schemas
     """
     from incidentctl.model import KINDS
     from incidentctl.schemas import all_schemas, render, resolve_kind, schema_for, write_schemas

@@ -57,7 +57,13 @@ def catalogue(root: Path, history: History) -> Visibility:
 
 @click.group("site")
 def command() -> None:
-    """The static site: a public status page, customer views and the dashboard."""
+    """The static site: a public status page, customer views and the dashboard.
+
+    \b
+    Examples:
+      incidentctl site build --out _site
+      incidentctl site build --public --out public
+    """
 
 
 @command.command("build")
@@ -96,7 +102,14 @@ def build(
     title: str,
     url: str,
 ) -> int:  # fmt: skip
-    """Build the site from the history of --ref into the folder --out."""
+    """Build the site from the history of --ref into the folder --out.
+
+    \b
+    Examples:
+      incidentctl site build --out _site
+      incidentctl site build --public --out public --title "Acme status" \\
+        --url https://status.example.com/
+    """
     from incidentctl.history.replay import replay
     from incidentctl.rca.files import rcas_at
     from incidentctl.report.metrics import build_report

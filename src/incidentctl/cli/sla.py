@@ -86,6 +86,13 @@ def command(
     With --diff BASE...HEAD: for each incident a pull request touches, its SLA state on
     BASE and if the pull request were merged now, with validation problems of the
     changed files.
+
+    \b
+    Examples:
+      incidentctl sla
+      incidentctl sla 7 --at "yesterday 17:00"
+      incidentctl sla --format json --fail-on breached
+      incidentctl sla --diff origin/main...HEAD
     """
     from incidentctl.cli.notes import warn_unloadable
     from incidentctl.history.replay import replay

@@ -44,7 +44,15 @@ def command(
     no_history: bool,
     secrets: bool,
 ) -> int:
-    """Validate incidents, RCAs and policies (every file, or PATHS with the rest as context)."""
+    """Validate incidents, RCAs and policies (every file, or PATHS with the rest as context).
+
+    \b
+    Examples:
+      incidentctl validate
+      incidentctl validate incidents/2026/INC-2026-0007.yaml
+      incidentctl validate --format json --now 2026-12-01T09:00:00Z
+      SLACK_WEBHOOK_URL=https://hooks.slack.com/services/T0/B0/X incidentctl validate --secrets
+    """
     from incidentctl.load.repository import Repository
     from incidentctl.report.problems import REPORTER_BY_NAME
     from incidentctl.rules import Context, run_rules
