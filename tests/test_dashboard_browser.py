@@ -216,7 +216,7 @@ def test_the_dashboard_renders_its_numbers(site: tuple[Any, Path], browser: Any)
     ]
     assert cells[1] == [
         "2026-03-02 10:04 UTC",
-        "status open -> acknowledged",
+        "Status changed from open to acknowledged",
         repo.shas[2][:12],
         "Alice Example <alice@example.com>",
     ]

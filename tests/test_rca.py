@@ -58,16 +58,20 @@ def test_new_scaffolds_a_valid_draft_from_the_history(run_cli: RunCli, repo: Rep
     text = (repo.path / RCA).read_text(encoding="utf-8")
     assert text.splitlines()[0] == "# yaml-language-server: $schema=../../schemas/rca.json"
     # the timeline, as comments, with the commits behind each event
-    assert f"#   2026-03-02T10:05:00Z  status open -> acknowledged  ({repo.shas[2][:12]}" in text
-    assert f"#   2026-03-02T11:30:00Z  status acknowledged -> resolved  ({repo.shas[4][:12]}" in (
-        text
+    assert (
+        f"#   2026-03-02T10:05:00Z  Status changed from open to acknowledged  ({repo.shas[2][:12]}"
+        in text
+    )
+    assert (
+        "#   2026-03-02T11:30:00Z  Status changed from acknowledged to resolved  "
+        f"({repo.shas[4][:12]}" in text
     )
     doc = yaml.safe_load(text)
     assert doc["status"] == "draft"
     assert doc["incident"] == "INC-2026-0001"
     assert doc["owner"] == "@alice"  # the commander
     # impact from 09:45 to the resolving commit at 11:30: 1h45m
-    assert doc["impact"]["duration"] == "1h45m (2026-03-02T09:45:00Z to 2026-03-02T11:30:00Z)"
+    assert doc["impact"]["duration"] == "1h45m, from 2026-03-02T09:45:00Z to 2026-03-02T11:30:00Z"
     assert doc["impact"]["customers"] == 1
     assert doc["actions"] == [
         {"id": "pool-size", "title": "Fix: Pool shrank to 8 (gateway)", "type": "fix",
@@ -132,7 +136,10 @@ def test_render_gives_the_executive_report(run_cli: RunCli, repo: Repo) -> None:
     sla = json.loads(run_cli(["-C", repo.path, "sla", "--at", AT, "--format", "json"]).stdout)
     [rca] = [m for m in sla["incidents"][0]["metrics"] if m["metric"] == "rca"]
     assert rca["due_at"] == "2026-03-05T11:30:00Z"
-    assert f"| 2026-03-02T11:30:00Z | status acknowledged -> resolved | {repo.shas[4][:12]} |" in md
+    assert (
+        "| 2026-03-02T11:30:00Z | Status changed from acknowledged to resolved | "
+        f"{repo.shas[4][:12]} |" in md
+    )
     assert "Payments failed \\| for &lt;b>acme&lt;/b>." in md  # no tag can open
     page = run_cli(["-C", repo.path, "rca", "render", "INC-2026-0001", "--at", AT,
                     "--format", "html"]).stdout  # fmt: skip

@@ -19,6 +19,7 @@ from incidentctl.model import Incident
 from incidentctl.model.types import API_VERSION, format_duration, iso
 from incidentctl.problems import UsageError
 from incidentctl.rca.files import find_file, read_document
+from incidentctl.report import wording
 from incidentctl.report.metrics import Event, incident_figures
 from incidentctl.scaffold import checked_text, create_file
 
@@ -70,15 +71,22 @@ def scaffold_rca(root: Path, history: History, incident_id: str, as_of: datetime
     start = incident.detection.impact_started_at or (figures.opened_at if figures else None)
     if start is not None and resolved_at is not None:
         took = format_duration((resolved_at - start).total_seconds())
-        impact["duration"] = f"{took} ({iso(start)} to {iso(resolved_at)})"
+        impact["duration"] = f"{took}, from {iso(start)} to {iso(resolved_at)}"
+    elif start is not None:
+        impact["duration"] = f"Since {iso(start)}; not resolved as of {iso(as_of)}"
     else:
         impact["duration"] = None
     doc["impact"] = impact
     doc["trigger"] = ""
     doc["root_causes"] = CommentedSeq()
     detection = CommentedMap()
-    detection["how"] = (
-        f"Reported by {incident.detection.source} through {incident.detection.channel}."
+    found = incident.detection
+    detection["how"] = wording.detection(
+        found.source,
+        found.channel,
+        incident.customer,
+        found.reported_at or (figures.opened_at if figures else None),
+        found.impact_started_at,
     )
     detection["why_not_earlier"] = ""
     doc["detection"] = detection

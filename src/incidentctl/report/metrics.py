@@ -8,13 +8,14 @@ same ``as_of`` give the same ``Report``, in the same order.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from incidentctl.history.model import History, IncidentState, RcaState, Stamp
 from incidentctl.model import RCA
 from incidentctl.model.incident import INTERNAL_SOURCES
+from incidentctl.report.wording import changes
 from incidentctl.sla.clock import DELETED
 from incidentctl.sla.engine import (
     AFTERMATH,
@@ -398,44 +399,16 @@ def incident_events(versions: Sequence[tuple[Stamp, IncidentState | None]]) -> l
     deleted = False
     for stamp, state in versions:
         if state is None:
-            events.append(Event(stamp.landed_at, "file deleted", stamp.sha, stamp.author))
+            events.append(Event(stamp.landed_at, "File deleted", stamp.sha, stamp.author))
             deleted = True
             continue
         if deleted:
-            events.append(Event(stamp.landed_at, "file restored", stamp.sha, stamp.author))
+            events.append(Event(stamp.landed_at, "File restored", stamp.sha, stamp.author))
             deleted = False
-        for what in _changes(previous, state):
+        for what in changes(previous, state):
             events.append(Event(stamp.landed_at, what, stamp.sha, stamp.author))
         previous = state
     return events
-
-
-def _changes(old: IncidentState | None, new: IncidentState) -> Iterable[str]:
-    if old is None:
-        yield f"opened as {new.severity}, status {new.status}"
-        for name, value in new.milestones:
-            yield f"declared {name} {value.astimezone(UTC).isoformat().replace('+00:00', 'Z')}"
-        if new.customer_updates:
-            yield f"{len(new.customer_updates)} customer update(s) recorded"
-        return
-    if old.status != new.status:
-        yield f"status {old.status} -> {new.status}"
-    if old.severity != new.severity:
-        yield f"severity {old.severity} -> {new.severity}"
-    if old.customer != new.customer:
-        yield f"customer {old.customer or '-'} -> {new.customer or '-'}"
-    if old.environment != new.environment:
-        yield f"environment {old.environment} -> {new.environment}"
-    if old.services != new.services:
-        yield f"services {', '.join(old.services)} -> {', '.join(new.services)}"
-    if old.commander != new.commander:
-        yield f"commander {old.commander or '-'} -> {new.commander or '-'}"
-    added = [u for u in new.customer_updates if u not in set(old.customer_updates)]
-    for update in added:
-        yield f"customer update: {update.text}"
-    for key in new.defect_keys:
-        if key not in old.defect_keys:
-            yield f"defect {key} recorded"
 
 
 def _stats(figures: Sequence[IncidentFigures]) -> dict[str, Stat]:
