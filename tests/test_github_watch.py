@@ -18,7 +18,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from fakegithub import BOT, HTML, FakeGitHub
-from gitrepo import Commit, Repo, build_repo, incident_yaml, sla_policy_yaml
+from gitrepo import Commit, Repo, build_repo, calendar_yaml, incident_yaml, sla_policy_yaml
 from incidentctl.github.delivery import CHANNEL
 from incidentctl.github.watch import (
     CloseIssue,
@@ -494,3 +494,24 @@ def test_thresholds_gather_every_escalation_at_or_below_them(tmp_path: Path) -> 
         (0.9, ("@acme/leads",)),
         (1.0, ("@acme/leads", "@acme/vp", "@carol")),
     ]
+
+
+def test_a_business_hours_target_is_labelled_so(
+    tmp_path: Path, run_cli: RunCli, fake: FakeGitHub
+) -> None:
+    policy = sla_policy_yaml(
+        "gold", targets={"SEV1": {"resolve": "27h", "calendar": "office"}}, warn_at=["50%"]
+    )
+    repo = build_repo(
+        tmp_path / "repo",
+        [
+            Commit("2026-11-16T08:00:00Z", files={POLICY: policy,
+                   "policies/calendars/office.yaml": calendar_yaml("office")}),
+            Commit("2026-11-16T09:00:00Z", files={INC: incident()}),  # Monday, 10:00 in Berlin
+        ],
+    )  # fmt: skip
+    # Tuesday 16:00 in Berlin: 7 + 7 of 27 business hours
+    result = watch(run_cli, fake, repo, "2026-11-17T15:00:00Z")
+    assert result.exit_code == 0, result.stderr
+    [warned] = comments(fake)
+    assert "has used **51%** of its 27h business target: 13h business remaining" in warned

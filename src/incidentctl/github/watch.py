@@ -44,7 +44,7 @@ from urllib.parse import quote
 from incidentctl.history.model import History
 from incidentctl.model import RCA, SLAPolicy
 from incidentctl.model.policy import FOLLOW_UP_WINDOW
-from incidentctl.model.types import format_duration, iso
+from incidentctl.model.types import format_span, iso
 from incidentctl.report.diff import _code as code_span
 from incidentctl.sla.clock import Cycle
 from incidentctl.sla.engine import (
@@ -501,19 +501,21 @@ def _when(value: datetime | None) -> str:
 def comment_body(crossing: Crossing, links: Links) -> str:
     """One warning (or breach) comment, with a marker per threshold it reports."""
     incident, cycle, top = crossing.incident, crossing.cycle, crossing.crossed[-1]
-    target = format_duration(cycle.target.total_seconds()) if cycle.target else "?"
+    business = cycle.business
+    target = format_span(cycle.target.total_seconds(), business) if cycle.target else "?"
     used = fraction_used(cycle) or 0.0
     what = f"`{crossing.metric}` of **{incident.id}** ({incident.severity}, {incident.status})"
     cycle_note = f" (cycle {crossing.number})" if crossing.number > 1 else ""
     lines = [watch_marker(crossing.key(t)) for t in crossing.crossed]
     if top.breach:
         over = cycle.elapsed - cycle.target if cycle.target is not None else timedelta(0)
-        by = f", over by **{format_duration(over.total_seconds())}**" if over > timedelta(0) else ""
+        late = format_span(over.total_seconds(), business)
+        by = f", over by **{late}**" if over > timedelta(0) else ""
         lines.append(
             f"### SLA breached: {incident.id} {crossing.metric}\n\n"
             f"{what} breached its {target} target{cycle_note} "
             f"since **{_when(cycle.breached_at)}**{by} "
-            f"({format_duration(cycle.elapsed.total_seconds())} elapsed)."
+            f"({format_span(cycle.elapsed.total_seconds(), business)} elapsed)."
         )
     else:
         remaining = cycle.remaining or timedelta(0)
@@ -521,7 +523,7 @@ def comment_body(crossing: Crossing, links: Links) -> str:
         lines.append(
             f"### SLA warning: {incident.id} {crossing.metric} at {percent(top.at)}%\n\n"
             f"{what} has used **{int(used * 100)}%** of its {target} target{cycle_note}: "
-            f"{format_duration(remaining.total_seconds())} remaining{due}."
+            f"{format_span(remaining.total_seconds(), business)} remaining{due}."
         )
     if cycle.state == "paused":
         lines.append("\nThe clock is paused for now.")

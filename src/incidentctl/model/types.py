@@ -136,6 +136,24 @@ def format_duration(seconds: float) -> str:
     return sign + "".join(parts)
 
 
+def format_hours(seconds: float) -> str:
+    """A duration of business time: in hours, never days (``27h``, ``2h30m``), since a
+    "day" of business time could be 8 hours or 24."""
+    sign = "-" if seconds < 0 else ""
+    hours, rest = divmod(int(abs(seconds)), 3600)
+    minutes, rest = divmod(rest, 60)
+    parts = [f"{n}{unit}" for n, unit in ((hours, "h"), (minutes, "m"), (rest, "s")) if n]
+    return sign + ("".join(parts) or "0s")
+
+
+def format_span(seconds: float, business: bool = False, label: bool = True) -> str:
+    """A duration as shown to people: wall-clock time as :func:`format_duration`,
+    business time in hours and (with ``label``) said to be so: ``27h business``."""
+    if not business:
+        return format_duration(seconds)
+    return format_hours(seconds) + (" business" if label else "")
+
+
 FIRST_YEAR, LAST_YEAR = 1970, 2199
 """The years a time in a document (or ``--at``/``--now``) may fall in. Far enough either
 way for any incident; outside it is a typo (``0026`` for ``2026``), and near the ends of

@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from incidentctl.github.watch import Links, fraction_used, percent
-from incidentctl.model.types import format_duration, iso
+from incidentctl.model.types import format_span, iso
 from incidentctl.notify.events import Event
 from incidentctl.sla.engine import IncidentResult
 
@@ -69,17 +69,17 @@ def _remaining(result: IncidentResult | None) -> str | None:
     if result is None:
         return None
     running = [
-        (m.cycles[-1].remaining, m.metric)
+        (m.cycles[-1].remaining, m.metric, m.cycles[-1].business)
         for m in result.metrics
         if m.cycles and m.cycles[-1].stopped_at is None and m.cycles[-1].remaining is not None
     ]
     if not running:
         return None
-    left, metric = min(running, key=lambda r: (r[0], r[1]))
+    left, metric, business = min(running, key=lambda r: (r[0], r[1]))
     assert left is not None
     if left <= timedelta(0):
-        return f"{metric} breached ({format_duration(-left.total_seconds())} over)"
-    return f"{metric}: {format_duration(left.total_seconds())} remaining"
+        return f"{metric} breached ({format_span(-left.total_seconds(), business)} over)"
+    return f"{metric}: {format_span(left.total_seconds(), business)} remaining"
 
 
 def compose(
@@ -111,7 +111,7 @@ def compose(
     crossing = event.crossing
     if crossing is not None:
         cycle, top = crossing.cycle, crossing.crossed[-1]
-        target = format_duration(cycle.target.total_seconds()) if cycle.target else "?"
+        target = format_span(cycle.target.total_seconds(), cycle.business) if cycle.target else "?"
         if top.breach:
             lines.append(
                 f"SLA breached: {crossing.metric} ({target} target) since "
@@ -119,7 +119,9 @@ def compose(
             )
         else:
             used = int((fraction_used(cycle) or 0.0) * 100)
-            remaining = format_duration((cycle.remaining or timedelta(0)).total_seconds())
+            remaining = format_span(
+                (cycle.remaining or timedelta(0)).total_seconds(), cycle.business
+            )
             lines.append(
                 f"SLA warning: {crossing.metric} at {percent(top.at)}% ({used}% of {target} "
                 f"used, {remaining} remaining, due {iso(cycle.due_at) or 'unknown'})"

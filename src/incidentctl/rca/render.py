@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from incidentctl.model import RCA, Incident
 from incidentctl.model.rca import Action
-from incidentctl.model.types import format_duration, iso
+from incidentctl.model.types import format_span, iso
 from incidentctl.report.metrics import IncidentFigures
 
 CORRECTIVE = frozenset({"fix", "mitigate"})
@@ -68,10 +68,12 @@ def _report_due(figures: IncidentFigures) -> tuple[str, str]:
     )
     if metric is None or metric.target is None:
         return ("Report due", "no rca target in the SLA policy")
-    label = f"Report due ({format_duration(metric.target.total_seconds())} after resolution)"
+    target = format_span(metric.target.total_seconds(), metric.business)
+    label = f"Report due ({target} after resolution)"
     if metric.due_at is not None:
         return (label, _or(iso(metric.due_at)))
-    return (label, f"{metric.state}, after {format_duration(metric.elapsed.total_seconds())}")
+    elapsed = format_span(metric.elapsed.total_seconds(), metric.business)
+    return (label, f"{metric.state}, after {elapsed}")
 
 
 def _review_due(figures: IncidentFigures) -> str:

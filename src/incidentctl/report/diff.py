@@ -15,9 +15,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from incidentctl import __version__
-from incidentctl.model.types import format_duration, iso
+from incidentctl.model.types import format_span, iso
 from incidentctl.problems import Problem
 from incidentctl.report.sla import STATE_ICONS, metric_json
+from incidentctl.sla.clock import Cycle
 from incidentctl.sla.diff import IncidentChange, MetricChange, SlaDiff
 from incidentctl.sla.engine import MetricResult
 from incidentctl.when import shown as shown_at
@@ -50,8 +51,15 @@ _RANK = {"SEV1": 1, "SEV2": 2, "SEV3": 3, "SEV4": 4, "NONPROD": 5}
 # -- words ------------------------------------------------------------------------------
 
 
-def _duration(value: timedelta | None) -> str:
-    return format_duration(value.total_seconds()) if value is not None else "?"
+def _duration(value: timedelta | None, business: bool = False, label: bool = True) -> str:
+    """``27h business`` for business time, ``1d3h`` for wall-clock time."""
+    return format_span(value.total_seconds(), business, label) if value is not None else "?"
+
+
+def _progress(cycle: Cycle) -> str:
+    """``3h of 27h business``: elapsed of target, on the cycle's calendar."""
+    elapsed = _duration(cycle.elapsed, cycle.business, label=False)
+    return f"{elapsed} of {_duration(cycle.target, cycle.business)}"
 
 
 def _when(value: datetime | None, as_of: datetime) -> str:
@@ -73,12 +81,9 @@ def _stop(change: IncidentChange, m: MetricChange, as_of: datetime) -> str:
     cycle = m.stopped
     assert cycle is not None
     verb = _STOP_VERB.get(m.metric, f"stops {m.metric} of")
-    text = (
-        f"Merging now {verb} {change.id} after {_duration(cycle.elapsed)} of "
-        f"{_duration(cycle.target)}: {m.metric} {cycle.state}"
-    )
+    text = f"Merging now {verb} {change.id} after {_progress(cycle)}: {m.metric} {cycle.state}"
     if m.late is not None:
-        text += f" ({_duration(m.late)} late)"
+        text += f" ({_duration(m.late, cycle.business)} late)"
     if m.started is not None and m.started.due_at is not None:
         text += f"; next due {_when(m.started.due_at, as_of)}"
     return text
@@ -111,7 +116,7 @@ def metric_sentence(change: IncidentChange, m: MetricChange, as_of: datetime) ->
         return f"{lead}: {m.metric} due {new} (was {old})"
     if m.kind == "paused":
         paused_by = change.after.status if change.after else "?"
-        left = _duration(after.remaining if after else None)
+        left = _duration(after.remaining if after else None, after is not None and after.business)
         return f"Merging now pauses {m.metric} of {change.id} ({paused_by}): {left} left"
     if m.kind == "resumed":
         return (
@@ -278,13 +283,13 @@ def _cell(m: MetricResult | None, as_of: datetime, icon: bool = True) -> str:
     cycle = m.cycles[-1]
     if cycle.state != m.state:
         text += f"; latest cycle {cycle.state}"
-    text += f", {_duration(cycle.elapsed)} of {_duration(cycle.target)}"
+    text += f", {_progress(cycle)}"
     if cycle.state == "breached" and cycle.breached_at is not None:
         text += f", since {_when(cycle.breached_at, as_of)}"
     elif cycle.state in ("running", "at_risk") and cycle.due_at is not None:
         text += f", due {_when(cycle.due_at, as_of)}"
     elif cycle.state == "missed" and cycle.remaining is not None:
-        text += f", {_duration(-cycle.remaining)} late"
+        text += f", {_duration(-cycle.remaining, cycle.business)} late"
     return text
 
 

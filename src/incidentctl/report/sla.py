@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from incidentctl.model.types import format_duration, iso
+from incidentctl.model.types import format_span, iso
 from incidentctl.sla.engine import Board, IncidentResult, MetricResult
 from incidentctl.when import shown
 
@@ -31,6 +31,9 @@ def metric_json(m: MetricResult) -> dict[str, Any]:
     return {
         "metric": m.metric,
         "state": m.state,
+        # the seconds below are business seconds unless the calendar is 24x7
+        "calendar": m.calendar,
+        "business_time": m.business,
         "target_seconds": seconds(m.target),
         "elapsed_seconds": seconds(m.elapsed),
         "remaining_seconds": seconds(m.remaining),
@@ -45,6 +48,7 @@ def metric_json(m: MetricResult) -> dict[str, Any]:
                 "state": c.state,
                 "breached_at": iso(c.breached_at),
                 "severity": c.severity,
+                "calendar": c.calendar,
             }
             for c in m.cycles
         ],
@@ -96,14 +100,16 @@ def _progress(m: MetricResult) -> str:
     if m.target is None:
         return ""
     elapsed, target = m.elapsed.total_seconds(), m.target.total_seconds()
-    return f"{format_duration(elapsed)} of {format_duration(target)}"
+    return f"{format_span(elapsed, m.business, label=False)} of {format_span(target, m.business)}"
 
 
 def _remaining(m: MetricResult) -> str:
     if m.remaining is None or m.state in ("met", "missed", "pending"):
         return ""
     left = m.remaining.total_seconds()
-    return f"{format_duration(left)} left" if left >= 0 else f"{format_duration(-left)} over"
+    if left >= 0:
+        return f"{format_span(left, m.business)} left"
+    return f"{format_span(-left, m.business)} over"
 
 
 def state_text(m: MetricResult) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 from markupsafe import Markup
 
 from incidentctl.history.model import History
+from incidentctl.model.types import format_hours
 from incidentctl.report.metrics import (
     TIME_LABELS,
     TIMES,
@@ -49,6 +50,14 @@ def duration_text(value: float | None) -> str:
             units.append(f"{amount}{unit}" if amount else "")
     text = "".join(units[:2]) or "0s"
     return f"-{text}" if value < 0 else text
+
+
+def span_text(value: float | None, business: bool) -> str:
+    """An SLA clock's duration at a glance; business time in hours and said to be so
+    (``27h business``), since ``1d3h`` would read as wall-clock time."""
+    if not business or value is None:
+        return duration_text(value)
+    return format_hours(round(value)) + " business"
 
 
 def commit_link(server: str | None, repository: str | None) -> CommitLink:
@@ -236,6 +245,7 @@ def incident_context(
         "tone": TONE,
         "labels": TIME_LABELS,
         "seconds": duration_text,
+        "span": span_text,
     }
 
 
@@ -262,6 +272,7 @@ def context(
         "labels": TIME_LABELS,
         "times": TIMES,
         "seconds": duration_text,
+        "span": span_text,
         "percent": percent,
         **extra,
     }

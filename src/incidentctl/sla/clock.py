@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Literal
 
+from incidentctl.model.policy import BUILTIN_CALENDAR
 from incidentctl.sla.calendar import BusinessCalendar
 
 State = Literal[
@@ -86,10 +87,18 @@ class Cycle:
     # The severity in force when the cycle was judged: at its breach, else at its stop,
     # else now. Attainment is counted under it.
     severity: str | None = None
+    # The calendar its target counts in, then: elapsed, target and remaining are time on
+    # it (business time unless it is the built-in 24x7).
+    calendar: str = BUILTIN_CALENDAR
 
     @property
     def remaining(self) -> timedelta | None:
         return None if self.target is None else self.target - self.elapsed
+
+    @property
+    def business(self) -> bool:
+        """Whether its durations are business time, to be labelled so where shown."""
+        return self.calendar != BUILTIN_CALENDAR
 
 
 def _phase_at(phases: Sequence[Phase], instant: datetime) -> Phase:
@@ -163,8 +172,17 @@ def measure(
     due_at = None if stopped or frozen else _due(running, elapsed, target, last, rules, end)
     state = _state(stopped, breached_at, target, elapsed, last, rules)
     severity = breached_severity or (judged.severity if judged is not None else last.severity)
+    calendar_name = rules.calendar(judged if judged is not None else last).name
     return Cycle(
-        start, stop if stopped else None, elapsed, target, state, breached_at, due_at, severity
+        start,
+        stop if stopped else None,
+        elapsed,
+        target,
+        state,
+        breached_at,
+        due_at,
+        severity,
+        calendar_name,
     )
 
 

@@ -68,6 +68,15 @@ class MetricResult:
     def remaining(self) -> timedelta | None:
         return None if self.target is None else self.target - self.elapsed
 
+    @property
+    def calendar(self) -> str:
+        """The calendar of the cycle the row stands for: its durations are time on it."""
+        return self.cycles[self.shown].calendar if self.cycles else BUILTIN_CALENDAR
+
+    @property
+    def business(self) -> bool:
+        return self.calendar != BUILTIN_CALENDAR
+
 
 @dataclass
 class IncidentResult:
