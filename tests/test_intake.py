@@ -14,20 +14,26 @@ import os
 import stat
 import subprocess
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
+from pytest_httpserver import HTTPServer
 
 from conftest import REPO_ROOT
+from fakegithub import BOT, FakeGitHub
 from gitrepo import git_date
+from incidentctl.github.intake_reply import REPLY_MARKER
 from test_init import git_env
 
 if TYPE_CHECKING:
     from conftest import RunCli
 
 PAYLOADS = Path(__file__).parent / "payloads"
+REPO = "acme/incidents"
 NOW = "2026-11-22T10:01:00Z"
 HOSTILE = (
     '$(touch PWNED) `touch PWNED` "; touch PWNED; echo " ${{ secrets.GITHUB_TOKEN }}'
@@ -174,28 +180,37 @@ def test_the_issue_form_templates_headings_are_the_ones_read() -> None:
     assert form["labels"] == ["incident"]
 
 
-def _step_script(name: str) -> str:
+def _step_script(name: str, step: str = "incidentctl new") -> str:
+    """The script of the workflow's step whose script says ``step``."""
     workflow = yaml.safe_load((REPO_ROOT / ".github/workflows" / name).read_text("utf-8"))
     (job,) = workflow["jobs"].values()
-    script: str = job["steps"][-1]["run"]
-    return script
+    (script,) = [s["run"] for s in job["steps"] if step in s.get("run", "")]
+    return str(script)
 
 
-@pytest.mark.parametrize("title", [HOSTILE, "Normal title"])
-def test_the_issue_workflow_script_never_runs_the_issue(
-    repo: Path, tmp_path: Path, title: str
-) -> None:
-    """The workflow's own script, run by bash with a hostile issue: a branch and a pull
-    request are made, their names and title are ours, and no command from the issue runs."""
+@dataclass
+class Workflow:
+    """The issue workflow's checkout (a clone of ``remote``), its event and environment,
+    with ``gh`` recording its arguments in ``calls``."""
+
+    work: Path
+    remote: Path
+    event: Path
+    calls: Path
+    env: dict[str, str]
+
+    def run(self, step: str = "incidentctl new", **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["bash", "-e", "-c", _step_script("incidents-issue.yml", step)],
+                              cwd=self.work, env={**self.env, **env}, capture_output=True,
+                              text=True)  # fmt: skip
+
+
+def workflow(repo: Path, tmp_path: Path, event: dict[str, Any]) -> Workflow:
     env = git_env(tmp_path)
     remote = tmp_path / "remote.git"
     subprocess.run(["git", "clone", "-q", "--bare", repo, remote], env=env, check=True)
     work = tmp_path / "work"
     subprocess.run(["git", "clone", "-q", remote, work], env=env, check=True)
-    event = payload("issues-opened.json")
-    event = copy.deepcopy(event)
-    event["issue"]["title"] = title
-    event["issue"]["body"] = event["issue"]["body"].replace("payments-api", HOSTILE)
     event_path = tmp_path / "event.json"
     event_path.write_text(json.dumps(event), encoding="utf-8")
     tools = tmp_path / "bin"
@@ -208,19 +223,34 @@ def test_the_issue_workflow_script_never_runs_the_issue(
         encoding="utf-8",
     )
     gh.chmod(gh.stat().st_mode | stat.S_IEXEC)
+    temp = tmp_path / "runner-temp"
+    temp.mkdir()
     path = os.pathsep.join([str(tools), str(Path(sys.executable).parent), os.environ["PATH"]])
     run_env = {**env, "PATH": path, "GITHUB_TOKEN": "not-a-token", "ISSUE_NUMBER": "12",
                "GITHUB_EVENT_PATH": str(event_path), "GITHUB_SERVER_URL": "https://github.invalid",
+               "RUNNER_TEMP": str(temp),
                "GIT_AUTHOR_DATE": git_date(NOW), "GIT_COMMITTER_DATE": git_date(NOW)}  # fmt: skip
-    done = subprocess.run(["bash", "-e", "-c", _step_script("incidents-issue.yml")], cwd=work,
-                          env=run_env, capture_output=True, text=True)  # fmt: skip
+    return Workflow(work, remote, event_path, calls, run_env)
+
+
+@pytest.mark.parametrize("title", [HOSTILE, "Normal title"])
+def test_the_issue_workflow_script_never_runs_the_issue(
+    repo: Path, tmp_path: Path, title: str
+) -> None:
+    """The workflow's own script, run by bash with a hostile issue: a branch and a pull
+    request are made, their names and title are ours, and no command from the issue runs."""
+    event = copy.deepcopy(payload("issues-opened.json"))
+    event["issue"]["title"] = title
+    event["issue"]["body"] = event["issue"]["body"].replace("payments-api", HOSTILE)
+    flow = workflow(repo, tmp_path, event)
+    done = flow.run()
     assert done.returncode == 0, done.stdout + done.stderr
     assert not list(tmp_path.rglob("PWNED"))
-    args = json.loads(calls.read_text(encoding="utf-8"))
+    args = json.loads(flow.calls.read_text(encoding="utf-8"))
     assert args[:6] == ["pr", "create", "--base", "main", "--head", "incident/issue-12"]
     assert args[args.index("--title") + 1] == "INC-2026-0001: opened (SEV2)"
-    pushed = subprocess.run(["git", "-C", remote, "show", "incident/issue-12:incidents/2026/"
-                             "INC-2026-0001.yaml"], env=env, capture_output=True, text=True,
+    pushed = subprocess.run(["git", "-C", flow.remote, "show", "incident/issue-12:incidents/2026/"
+                             "INC-2026-0001.yaml"], env=flow.env, capture_output=True, text=True,
                             check=True).stdout  # fmt: skip
     incident = yaml.safe_load(pushed)
     assert (
@@ -229,6 +259,101 @@ def test_the_issue_workflow_script_never_runs_the_issue(
     )
     assert all(set(s) <= set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/-")
                for s in incident["services"])  # fmt: skip
+
+
+REFUSALS = {
+    "severity": 'the issue gives no usable "Severity": fill it in with one of the form',
+    "title": "the issue gives no usable title: fill it in with one of the form's answers",
+    "policy": "sla-policy-match: no SLA policy applies to this production incident",
+}
+
+
+@pytest.mark.parametrize("refused", list(REFUSALS))
+def test_a_refused_issue_gets_one_reply_saying_why(
+    repo: Path, tmp_path: Path, fake: FakeGitHub, refused: str
+) -> None:
+    """The step fails on an issue with an unusable severity or a title of control
+    characters alone, or that no SLA policy applies to; the reply step posts incidentctl's
+    reason on the issue, as data, once across reruns."""
+    fake.add_issue(REPO)  # 1
+    number = fake.add_issue(REPO, "A hostile report")  # 2
+    event = copy.deepcopy(payload("issues-opened.json"))
+    event["issue"]["number"] = number
+    event["issue"]["title"] = HOSTILE
+    if refused == "severity":
+        event["issue"]["body"] = event["issue"]["body"].replace("SEV2 (major", "urgent!!! (")
+    if refused == "title":
+        event["issue"]["title"] = "\u202e\x1b \x00\t\u2066 "
+    if refused == "policy":  # the contract covers non-production only
+        policy = repo / "policies/sla/standard.yaml"
+        text = policy.read_text(encoding="utf-8")
+        policy.write_text(text.replace("[production]", "[non-production]"), encoding="utf-8")
+        subprocess.run(["git", "-C", repo, "commit", "-qam", "Non-production only"],
+                       env=git_env(tmp_path), check=True)  # fmt: skip
+    flow = workflow(repo, tmp_path, event)
+    env = {"ISSUE_NUMBER": str(number), **fake.env(GITHUB_REPOSITORY=REPO),
+           "RUN_URL": "https://github.example/acme/incidents/actions/runs/7"}  # fmt: skip
+
+    failed = flow.run(**env)
+    assert failed.returncode == 1
+    assert REFUSALS[refused] in failed.stderr  # in the log too
+    assert not flow.calls.exists()  # no pull request
+    for _ in range(2):  # a rerun of the failed job: the same reply, not a second one
+        replied = flow.run("intake-reply", **env)
+        assert replied.returncode == 0, replied.stderr
+    [reply] = fake.comments_on(REPO, number)
+    assert reply.login == BOT
+    assert reply.body.startswith(REPLY_MARKER + "\n")
+    assert "No incident was opened from this issue ([the workflow run](https://github.example/" in (
+        reply.body
+    )
+    assert "```text\n" in reply.body and REFUSALS[refused] in reply.body
+    assert not list(tmp_path.rglob("PWNED"))
+
+    # another reason on a rerun: the same comment, edited
+    (Path(flow.env["RUNNER_TEMP"]) / "intake-error.txt").write_text(
+        "incidentctl: no SLA policy applies to it: " + HOSTILE + " ```` @everyone\n",
+        encoding="utf-8",
+    )
+    assert flow.run("intake-reply", **env).returncode == 0
+    [edited] = fake.comments_on(REPO, number)
+    assert edited.id == reply.id and "no SLA policy applies to it" in edited.body
+    fence = "`````text\n"  # longer than the four backticks the reason holds
+    assert fence in edited.body and "\x1b" not in edited.body and "\u202e" not in edited.body
+    assert edited.body.index("@everyone") > edited.body.index(fence)  # inside the code block
+
+
+def test_a_run_that_failed_elsewhere_says_so_without_a_reason(
+    repo: Path, tmp_path: Path, fake: FakeGitHub
+) -> None:
+    number = fake.add_issue(REPO, "A report")
+    fake.add_comment(REPO, number, f"{REPLY_MARKER} quoted by someone else")  # not ours
+    flow = workflow(repo, tmp_path, payload("issues-opened.json"))
+    done = flow.run("intake-reply", ISSUE_NUMBER=str(number), RUN_URL="",
+                    **fake.env(GITHUB_REPOSITORY=REPO))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    theirs, ours = fake.comments_on(REPO, number)
+    assert theirs.body.endswith("quoted by someone else") and ours.login == BOT
+    assert "the workflow failed before it could (its log says why)" in ours.body
+    assert "```" not in ours.body
+
+
+def test_the_reply_step_runs_only_when_the_job_failed() -> None:
+    spec = yaml.safe_load((REPO_ROOT / ".github/workflows/incidents-issue.yml").read_text("utf-8"))
+    (job,) = spec["jobs"].values()
+    [reply] = [s for s in job["steps"] if "intake-reply" in s.get("run", "")]
+    assert reply["if"] == "failure()"
+    assert job["permissions"]["issues"] == "write"
+    assert "${{" not in reply["run"]  # the event's values come in through env only
+
+
+@pytest.fixture
+def fake(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
+    for name in ("GITHUB_REPOSITORY", "GITHUB_TOKEN", "GITHUB_API_URL", "GITHUB_EVENT_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    github = FakeGitHub(httpserver)
+    yield github
+    github.check()
 
 
 def test_a_non_numeric_issue_number_stops_the_workflow_script(tmp_path: Path) -> None:

@@ -35,6 +35,7 @@ def command() -> None:
     Examples:
       incidentctl github comment --artifact sla-diff
       incidentctl github watch --dry-run
+      incidentctl github intake-reply --issue 12 --why intake-error.txt
     """
 
 
@@ -92,6 +93,50 @@ def comment(folder: Path, event_path: Path | None, repo: str | None, bot_login: 
             done = planned.comment
     verb = {"create": "created", "update": "updated", "unchanged": "unchanged:"}[planned.action]
     click.echo(f"{name}#{number}: {verb} the SLA comment {done.url}")
+    return 0
+
+
+@command.command("intake-reply")
+@click.option("--issue", "number", type=click.IntRange(min=1), required=True,
+              help="The issue the workflow could not turn into an incident.")  # fmt: skip
+@click.option(
+    "--why",
+    "why_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The file incidentctl's error went to (missing or empty: the run failed elsewhere).",
+)
+@click.option("--run-url", default=None, help="The workflow run, linked from the reply.")
+@click.option("--repo", default=None, help="owner/repo (default: $GITHUB_REPOSITORY).")
+@click.option("--bot-login", default=None, callback=_bot_login, help=BOT_LOGIN_HELP)
+def intake_reply(
+    number: int, why_file: Path | None, run_url: str | None, repo: str | None, bot_login: str
+) -> int:
+    """Reply on the issue why no incident came of it: one bot comment, edited on reruns.
+
+    \b
+    Examples:
+      incidentctl github intake-reply --issue 12 --why "$RUNNER_TEMP/intake-error.txt"
+      incidentctl github intake-reply --issue 12 --repo acme/incidents \\
+        --run-url https://github.com/acme/incidents/actions/runs/1
+    """
+    from incidentctl.github import comment as sticky
+    from incidentctl.github.intake_reply import REPLY_MARKER, read_why, reply_body
+    from incidentctl.trackers.github import GitHub
+
+    name = sticky.repository(repo, os.environ, None)
+    body = reply_body(read_why(why_file), run_url)
+    with GitHub.from_env(name) as github:
+        planned = sticky.plan_sticky(github.comments(number), body, bot_login, REPLY_MARKER)
+        if planned.action == "create":
+            done = github.comment(number, planned.body)
+        elif planned.action == "update" and planned.comment is not None:
+            done = github.edit_comment(number, planned.comment.id, planned.body)
+        else:
+            assert planned.comment is not None
+            done = planned.comment
+    verb = {"create": "created", "update": "updated", "unchanged": "unchanged:"}[planned.action]
+    click.echo(f"{name}#{number}: {verb} the reply {done.url}")
     return 0
 
 

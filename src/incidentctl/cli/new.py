@@ -26,6 +26,15 @@ def _values(annotation: object) -> tuple[str, ...]:
 SOURCES = _values(Detection.model_fields["source"].annotation)
 CHANNELS = _values(Detection.model_fields["channel"].annotation)
 ENVIRONMENTS = _values(Incident.model_fields["environment"].annotation)
+# What the issue form calls each field, for a reply the reporter understands.
+FORM_LABELS = {
+    "--title": "title",
+    "--summary": '"What is happening"',
+    "--severity": '"Severity"',
+    "--service": '"Services affected"',
+    "--source": '"Detected by"',
+    "--channel": '"Reported through"',
+}
 
 
 @click.command("new")
@@ -139,6 +148,12 @@ def command(
         )
         if not value
     ]
+    if missing and issue is not None:
+        unusable = [FORM_LABELS[flag] for flag in missing]
+        raise UsageError(
+            f"the issue gives no usable {', '.join(unusable)}: fill "
+            f"{'it' if len(unusable) == 1 else 'them'} in with one of the form's answers"
+        )
     if missing and not sys.stdin.isatty():
         raise UsageError(
             f"missing {', '.join(missing)}: give them as options, or run in a terminal "

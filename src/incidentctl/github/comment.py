@@ -199,10 +199,12 @@ def _cut(text: str, room: int) -> str:
     return kept.rstrip()
 
 
-def find_sticky(comments: Sequence[Comment], bot_login: str) -> Comment | None:
-    """The oldest comment by ``bot_login`` carrying the marker; others' are ignored."""
+def find_sticky(
+    comments: Sequence[Comment], bot_login: str, marker: str = STICKY_MARKER
+) -> Comment | None:
+    """The oldest comment by ``bot_login`` carrying ``marker``; others' are ignored."""
     return next(
-        (c for c in comments if c.author == bot_login and STICKY_MARKER in c.body),
+        (c for c in comments if c.author == bot_login and marker in c.body),
         None,
     )
 
@@ -214,8 +216,10 @@ class StickyPlan:
     comment: Comment | None  # the comment to edit, for "update" and "unchanged"
 
 
-def plan_sticky(comments: Sequence[Comment], body: str, bot_login: str) -> StickyPlan:
-    found = find_sticky(comments, bot_login)
+def plan_sticky(
+    comments: Sequence[Comment], body: str, bot_login: str, marker: str = STICKY_MARKER
+) -> StickyPlan:
+    found = find_sticky(comments, bot_login, marker)
     if found is None:
         return StickyPlan("create", body, None)
     if found.body.strip() == body.strip():
