@@ -86,10 +86,10 @@ def _review_due(figures: IncidentFigures) -> str:
             if metric is None or metric.state == "not_applicable"
             else "runs once the report is published"
         )
-    target = format_duration(metric.target.total_seconds())
+    target = format_span(metric.target.total_seconds(), metric.business)
     if metric.due_at is not None:
         return f"SLA: due {iso(metric.due_at)} ({target} after publication), {metric.state}"
-    elapsed = format_duration(metric.elapsed.total_seconds())
+    elapsed = format_span(metric.elapsed.total_seconds(), metric.business)
     return f"SLA: {metric.state}, held {elapsed} after publication (target {target})"
 
 
